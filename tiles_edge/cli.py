@@ -1,0 +1,286 @@
+"""The ``tiles-edge`` command line: serve, demo, settings and hub management."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from tiles_edge import __version__
+from tiles_edge.config import (
+    SETTINGS,
+    Settings,
+    SettingsError,
+    describe_settings,
+    load_settings,
+)
+from tiles_edge.errors import TilesError
+
+log = logging.getLogger(__name__)
+
+HUB_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
+DEMO_HUBS: tuple[tuple[str, str], ...] = (("main", "Main Hub"), ("garage", "Garage Hub"))
+
+
+class CliError(TilesError):
+    """A command failed in a way the user can fix; the message says how."""
+
+
+STORAGE_SETTINGS = ("state_dir", "database_url", "hub_timeout_s", "webhook_base_url")
+
+
+def _settings_parent(only: tuple[str, ...] | None = None) -> argparse.ArgumentParser:
+    """Build the flags of every setting, or of the ``only`` ones (hub commands need few)."""
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("settings (each also read from its TILES_* variable)")
+    group.add_argument(
+        "--config", type=Path, metavar="FILE", help="TOML file of settings (keys as below)"
+    )
+    for spec in SETTINGS:
+        if only is not None and spec.name not in only:
+            continue
+        default = "see above" if spec.default is None else repr(spec.default)
+        help_text = f"{spec.help} [{spec.env}; default {default}]"
+        if spec.kind is bool:
+            group.add_argument(
+                spec.flag, action=argparse.BooleanOptionalAction, default=None, help=help_text
+            )
+        else:
+            group.add_argument(
+                spec.flag,
+                default=None,
+                metavar=spec.name.upper(),
+                choices=spec.choices,
+                help=help_text,
+            )
+    return parent
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parent = _settings_parent()
+    storage_parent = _settings_parent(STORAGE_SETTINGS)
+    parser = argparse.ArgumentParser(
+        prog="tiles-edge",
+        description="MOBIUS.TILES Edge: a live tile dashboard for Hubitat Elevation hubs.",
+    )
+    parser.add_argument("--version", action="version", version=f"tiles-edge {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    commands.add_parser(
+        "serve", parents=[parent], help="run the dashboard against the hubs in the database"
+    )
+
+    demo = commands.add_parser(
+        "demo",
+        parents=[parent],
+        help="run the dashboard against two simulated hubs on this machine",
+        description="Start simulated hubs on loopback and the dashboard on 127.0.0.1:8080, "
+        "in a fresh state directory unless --state-dir is given.",
+    )
+    demo.add_argument(
+        "--hub-catalog",
+        nargs=3,
+        action="append",
+        metavar=("ID", "NAME", "FILE"),
+        help="simulate a hub from a saved GET /devices/all reply instead of the demo home "
+        "(repeatable)",
+    )
+    demo.add_argument(
+        "--no-generator",
+        action="store_true",
+        help="do not generate background activity (power readings, motion, temperatures)",
+    )
+    demo.add_argument("--seed", type=int, default=None, help="seed of the activity generator")
+
+    commands.add_parser(
+        "settings", parents=[parent], help="print the effective settings (secrets masked)"
+    )
+
+    hub = commands.add_parser("hub", help="manage the hubs stored in the database")
+    hub_commands = hub.add_subparsers(dest="hub_command", metavar="ACTION", required=True)
+    add = hub_commands.add_parser("add", parents=[storage_parent], help="add or replace a hub")
+    add.add_argument("--id", required=True, dest="hub_id", help="short slug, such as 'main'")
+    add.add_argument("--name", required=True, help="the hub's name as set on the hub")
+    add.add_argument("--host", required=True, help="address or name, optionally with :port")
+    add.add_argument("--app-id", required=True, help="the Maker API app's id")
+    add.add_argument(
+        "--token",
+        help="the Maker API access token (default: $TILES_HUB_TOKEN, else asked for)",
+    )
+    add.add_argument(
+        "--transport",
+        choices=("eventsocket", "webhook", "poll"),
+        default="eventsocket",
+        help="how live updates arrive (default: eventsocket)",
+    )
+    add.add_argument("--order", type=int, default=0, help="position in hub lists")
+    hub_commands.add_parser(
+        "list", parents=[storage_parent], help="list hubs and their webhook URLs"
+    )
+    remove = hub_commands.add_parser("remove", parents=[storage_parent], help="remove a hub")
+    remove.add_argument("hub_id", metavar="ID")
+    test = hub_commands.add_parser(
+        "test", parents=[storage_parent], help="check a stored hub's host, app id and token"
+    )
+    test.add_argument("hub_id", metavar="ID")
+    return parser
+
+
+def _settings_from_args(args: argparse.Namespace, **defaults: Any) -> Settings:
+    overrides = {spec.name: getattr(args, spec.name, None) for spec in SETTINGS}
+    for name, value in defaults.items():
+        flag_value = overrides.get(name)
+        env_name = "TILES_" + name.upper()
+        if flag_value is None and env_name not in os.environ:
+            overrides[name] = value
+    return load_settings(overrides, config_file=args.config)
+
+
+def _configure_logging(level: str) -> None:
+    logging.Formatter.converter = time.gmtime
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)sZ %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+    # httpx logs every request URL at INFO, and Maker API URLs carry the access token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _dispatch(args)
+    except (SettingsError, CliError) as err:
+        print(f"tiles-edge: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "settings":
+        settings = _settings_from_args(args)
+        for name, shown, env in describe_settings(settings):
+            print(f"{name:<26} {shown:<40} {env}")
+        return 0
+    if args.command == "serve":
+        settings = _settings_from_args(args)
+        _configure_logging(settings.log_level)
+        asyncio.run(_serve(settings))
+        return 0
+    if args.command == "demo":
+        state_dir = None
+        if args.state_dir is None and "TILES_STATE_DIR" not in os.environ:
+            state_dir = tempfile.mkdtemp(prefix="tiles-edge-demo-")
+        settings = _settings_from_args(
+            args,
+            host="127.0.0.1",
+            state_dir=state_dir,
+            discovery_enabled=False,
+        )
+        _configure_logging(settings.log_level)
+        catalogs = [tuple(item) for item in args.hub_catalog or []]
+        asyncio.run(_demo(settings, catalogs, generator=not args.no_generator, seed=args.seed))
+        return 0
+    if args.command == "hub":
+        settings = _settings_from_args(args)
+        logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+        return asyncio.run(_hub_command(settings, args))
+    raise CliError(f"unknown command {args.command!r}")
+
+
+async def _serve(settings: Settings) -> None:
+    from tiles_edge.app import create_app
+    from tiles_edge.server import serve
+
+    app = create_app(settings)
+    await serve(app, settings.host, settings.port, shutdown_trigger=_shutdown_signal())
+
+
+def _shutdown_signal() -> asyncio.Event:
+    """Return an event set by SIGINT or SIGTERM, so the server shuts down gracefully."""
+    import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    return stop
+
+
+async def _demo(
+    settings: Settings,
+    catalogs: list[tuple[Any, ...]],
+    *,
+    generator: bool,
+    seed: int | None,
+) -> None:
+    from tiles_edge.demo import DemoHubSpec, run_demo
+
+    if catalogs:
+        specs = [_catalog_spec(hub_id, name, path) for hub_id, name, path in catalogs]
+    else:
+        specs = [DemoHubSpec(hub_id=hub_id, name=name) for hub_id, name in DEMO_HUBS]
+    await run_demo(
+        settings, specs, generator=generator, seed=seed, shutdown_trigger=_shutdown_signal()
+    )
+
+
+def _catalog_spec(hub_id: str, name: str, path: str) -> Any:
+    from tiles_edge.demo import DemoHubSpec
+
+    _check_hub_id(hub_id)
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise CliError(f"--hub-catalog file {file} does not exist")
+    return DemoHubSpec(hub_id=hub_id, name=name, catalog_file=file)
+
+
+def _check_hub_id(hub_id: str) -> None:
+    if not HUB_ID_PATTERN.match(hub_id):
+        raise CliError(
+            f"invalid hub id {hub_id!r}: use 1 to 32 lowercase letters, digits or '-', "
+            "starting with a letter or digit"
+        )
+
+
+async def _hub_command(settings: Settings, args: argparse.Namespace) -> int:
+    from tiles_edge.hubcli import add_hub, list_hubs, remove_hub, test_hub
+
+    if args.hub_command == "add":
+        _check_hub_id(args.hub_id)
+        token = args.token or os.environ.get("TILES_HUB_TOKEN")
+        if not token:
+            token = getpass.getpass("Maker API access token: ")
+        if not token.strip():
+            raise CliError("the access token is empty: copy it from the Maker API app")
+        return await add_hub(
+            settings,
+            hub_id=args.hub_id,
+            name=args.name,
+            host=args.host,
+            app_id=args.app_id,
+            token=token.strip(),
+            transport=args.transport,
+            order=args.order,
+        )
+    if args.hub_command == "list":
+        return await list_hubs(settings)
+    if args.hub_command == "remove":
+        return await remove_hub(settings, args.hub_id)
+    if args.hub_command == "test":
+        return await test_hub(settings, args.hub_id)
+    raise CliError(f"unknown hub action {args.hub_command!r}")
