@@ -1,0 +1,53 @@
+"""Helpers for tests that run ``tiles-edge`` as a separate process."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_for_json(url: str, process: subprocess.Popen[bytes], timeout_s: float = 60.0) -> object:
+    """Poll ``url`` until it returns JSON, failing early if ``process`` exits."""
+    deadline = time.monotonic() + timeout_s
+    last_error = "no attempt"
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"process exited with {process.returncode} before {url} answered")
+        try:
+            reply = httpx.get(url, timeout=2.0)
+            if reply.status_code == 200:
+                return reply.json()
+            last_error = f"HTTP {reply.status_code}"
+        except httpx.HTTPError as err:
+            last_error = repr(err)
+        time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer within {timeout_s} s: {last_error}")
+
+
+def start(command: Sequence[str], log_file: Path) -> subprocess.Popen[bytes]:
+    handle = log_file.open("wb")
+    return subprocess.Popen(list(command), stdout=handle, stderr=subprocess.STDOUT)
+
+
+def stop(process: subprocess.Popen[bytes], timeout_s: float = 15.0) -> int:
+    """Stop with SIGTERM as systemd does and return the exit code."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode

@@ -1,0 +1,122 @@
+"""``tiles-edge demo`` run as a user would: a separate process on a free port."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.conftest import fixtures_dir
+from tests.processes import free_port, start, stop, wait_for_json
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    tmp = tmp_path_factory.mktemp("demo")
+    port = free_port()
+    process = start(
+        [
+            sys.executable,
+            "-m",
+            "tiles_edge",
+            "demo",
+            "--port",
+            str(port),
+            "--state-dir",
+            str(tmp / "state"),
+            "--no-generator",
+        ],
+        tmp / "demo.log",
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_json(f"{base}/health", process)
+        yield base
+    finally:
+        code = stop(process)
+        log_text = (tmp / "demo.log").read_text(errors="replace")
+        assert code == 0, log_text[-3000:]
+        assert "Traceback" not in log_text, log_text[-3000:]
+
+
+def _expected() -> dict[str, dict[str, object]]:
+    path = fixtures_dir() / "hubitat" / "expected.json"
+    data: dict[str, dict[str, object]] = json.loads(path.read_text())
+    return data
+
+
+def test_demo_lists_all_59_devices(demo_url: str) -> None:
+    native = httpx.get(f"{demo_url}/api/devices/native", timeout=10).json()
+    assert sorted(device["uid"] for device in native) == sorted(_expected())
+
+
+def test_demo_devices_match_expected(demo_url: str) -> None:
+    native = {d["uid"]: d for d in httpx.get(f"{demo_url}/api/devices/native", timeout=10).json()}
+    for uid, facts in _expected().items():
+        device = native[uid]
+        assert device["kind"] == facts["kind"], uid
+        assert device["label"] == facts["label"], uid
+        if "twinOf" in facts:
+            assert device["twinOf"] == facts["twinOf"], uid
+
+
+def test_demo_folds_twins(demo_url: str) -> None:
+    folded = httpx.get(f"{demo_url}/api/devices", timeout=10).json()
+    uids = {device["uid"] for device in folded}
+    assert len(folded) == 56
+    assert "garage:1203" not in uids
+    front_door = next(device for device in folded if device["uid"] == "main:104")
+    assert front_door["twins"] == ["garage:1203"]
+
+
+def test_demo_switch_toggle_reaches_sse(demo_url: str) -> None:
+    received: list[dict[str, object]] = []
+    seen = threading.Event()
+    connected = threading.Event()
+
+    def listen() -> None:
+        with httpx.stream("GET", f"{demo_url}/api/events/stream", timeout=20) as stream:
+            connected.set()
+            event_type = None
+            for line in stream.iter_lines():
+                if line.startswith("event:"):
+                    event_type = line.split(":", 1)[1].strip()
+                elif line.startswith("data:") and event_type == "device":
+                    data = json.loads(line.split(":", 1)[1])
+                    if data["uid"] == "main:53" and data["name"] == "switch":
+                        received.append(data)
+                        seen.set()
+                        return
+
+    listener = threading.Thread(target=listen, daemon=True)
+    listener.start()
+    assert connected.wait(10), "the event stream did not open"
+    before = httpx.get(f"{demo_url}/api/device/main:53/info", timeout=10).json()
+    target = "off" if before["attributes"]["switch"]["value"] == "on" else "on"
+    reply = httpx.post(
+        f"{demo_url}/api/device/main:53/command",
+        json={"command": target, "args": []},
+        timeout=10,
+    )
+    assert reply.status_code == 200, reply.text
+    assert seen.wait(15), "no SSE device event for main:53 within 15 s"
+    assert received[0]["value"] == target
+    after = httpx.get(f"{demo_url}/api/device/main:53/info", timeout=10).json()
+    assert after["attributes"]["switch"]["value"] == target
+
+
+def test_demo_serves_dashboard_page(demo_url: str) -> None:
+    page = httpx.get(f"{demo_url}/", timeout=10)
+    assert page.status_code == 200
+    assert "text/html" in page.headers["content-type"]
+
+
+def test_demo_reports_both_hubs_online(demo_url: str) -> None:
+    hubs = httpx.get(f"{demo_url}/api/hubs", timeout=10).json()
+    assert {hub["hubId"]: hub["state"] for hub in hubs} == {"main": "online", "garage": "online"}
