@@ -1,0 +1,121 @@
+"""``GET /api/events/stream``: live events as Server-Sent Events.
+
+Each event is ``id:`` (the bus sequence), ``event:`` (its type) and one ``data:`` line of
+JSON. A comment line keeps idle connections open through proxies. The stream ends when the
+client disconnects, when its subscription is closed (logout, shutdown) or when a write fails.
+No database access happens while a stream is open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from starlette.requests import Request
+from starlette.types import Message, Receive, Scope, Send
+
+from tiles_edge.api.errors import error_response
+from tiles_edge.api.services import services_of
+from tiles_edge.events.bus import BusEvent, Subscription
+
+logger = logging.getLogger(__name__)
+
+# Milliseconds a browser's EventSource waits before it reconnects.
+RETRY_MS = 3000
+
+_HEADERS = [
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-store"),
+    # nginx buffers responses unless told not to.
+    (b"x-accel-buffering", b"no"),
+]
+
+
+def format_event(event: BusEvent) -> bytes:
+    data = json.dumps(event.data, separators=(",", ":"), ensure_ascii=False, default=str)
+    return f"id: {event.id}\nevent: {event.type}\ndata: {data}\n\n".encode()
+
+
+def parse_last_event_id(request: Request) -> int | None:
+    """The resume point from ``Last-Event-ID`` or the ``lastEventId`` query parameter.
+
+    An unreadable value becomes ``-1``: older than any kept event, so the client is told to
+    re-fetch instead of silently missing events.
+    """
+    raw = request.headers.get("last-event-id")
+    if raw is None:
+        raw = request.query_params.get("lastEventId")
+    if raw is None or not raw.strip():
+        return None
+    text = raw.strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 20:
+        return -1
+    return int(text)
+
+
+async def event_stream(request: Request) -> Any:
+    services = services_of(request)
+    bus = services.bus
+    if bus.closed:
+        return error_response(503, "shutting_down", "the server is shutting down; reconnect later")
+    limit = services.settings.sse_max_streams
+    if bus.subscriber_count >= limit:
+        return error_response(
+            503,
+            "too_many_streams",
+            f"{limit} event streams are already open, the configured maximum "
+            "(sse_max_streams); close other tabs or raise the limit",
+        )
+    owner = getattr(request.state, "session_id", None)
+    subscription = bus.subscribe(parse_last_event_id(request), owner=owner)
+    return EventStreamResponse(subscription, services.settings.sse_heartbeat_s)
+
+
+class EventStreamResponse:
+    """An ASGI response that writes one subscription until it ends or the client leaves."""
+
+    def __init__(self, subscription: Subscription, heartbeat_s: float) -> None:
+        self.subscription = subscription
+        self.heartbeat_s = heartbeat_s
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        subscription = self.subscription
+        watcher = asyncio.get_running_loop().create_task(
+            _close_on_disconnect(receive, subscription), name="sse-disconnect-watch"
+        )
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
+            await _send_chunk(send, f"retry: {RETRY_MS}\n: connected\n\n".encode())
+            while True:
+                try:
+                    event = await subscription.next_event(self.heartbeat_s)
+                except StopAsyncIteration:
+                    break
+                chunk = b": heartbeat\n\n" if event is None else format_event(event)
+                await _send_chunk(send, chunk)
+            with contextlib.suppress(OSError):
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except OSError:
+            # The connection is gone; the server has nothing more to send to.
+            pass
+        finally:
+            subscription.close()
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+
+
+async def _send_chunk(send: Send, chunk: bytes) -> None:
+    message: Message = {"type": "http.response.body", "body": chunk, "more_body": True}
+    await send(message)
+
+
+async def _close_on_disconnect(receive: Receive, subscription: Subscription) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            subscription.close()
+            return
