@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -33,6 +34,14 @@ FAST_OPTIONS: dict[str, Any] = {
     "hub_poll_interval_s": 0.2,
     "hub_webhook_silence_s": 600.0,
 }
+
+
+def free_port() -> int:
+    """Return a loopback TCP port that nothing listens on (closed right after binding)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
 
 
 def new_token(hub_id: str) -> str:

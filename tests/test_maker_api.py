@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import socket
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 
 import pytest
-from hubharness import config_for, make_sim
+from hubharness import config_for, free_port, make_sim
 
 from tiles_edge.errors import (
     HubAuthError,
@@ -40,13 +39,6 @@ async def client(sim: SimulatedHub) -> AsyncIterator[MakerApiClient]:
     api = MakerApiClient(config_for("main", sim), timeout_s=5.0)
     yield api
     await api.aclose()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 @asynccontextmanager
