@@ -1,6 +1,6 @@
 """Tile kinds and the facts derived from a parsed device.
 
-The kind is the first match of a priority chain over Hubitat capability names; a device
+The kind is the first match of a priority chain over Hubitat capability names. A device
 whose capabilities match no link of the chain is classified by its attribute names instead.
 """
 
@@ -86,7 +86,7 @@ STANDARD_FAN_SPEEDS = ("low", "medium-low", "medium", "medium-high", "high", "on
 def classify(
     capabilities: Iterable[str], device_type: str, attribute_names: Iterable[str]
 ) -> tuple[Kind, str | None]:
-    """Return ``(kind, sensor_type)``; ``sensor_type`` is set only for the kind ``sensor``."""
+    """Return ``(kind, sensor_type)``, where ``sensor_type`` is set only for sensors."""
     present = {_fold_capability(name) for name in capabilities if isinstance(name, str)}
     if not present & _KNOWN_CAPABILITIES:
         present |= {
@@ -112,7 +112,7 @@ def classify(
 
 
 def _fold_capability(name: str) -> str:
-    # SmartThings-style names such as "capability.switch" appear in some exports.
+    # Accept the prefixed form "capability.switch" as well as "Switch".
     return name.strip().removeprefix("capability.").casefold()
 
 

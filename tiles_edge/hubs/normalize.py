@@ -1,10 +1,10 @@
 """Tolerant parsing of Maker API replies and hub events into the records of ``model``.
 
-Three device shapes arrive: ``/devices`` (a short list), ``/devices/all`` (attributes as a
-flat map polluted with the bogus keys ``dataType`` and ``values``, commands as
-``{"command": …}`` objects) and ``/devices/{id}`` (attributes as a list of
-``{name, currentValue, dataType, values}``, capabilities mixing strings and objects,
-commands as plain strings). Both parsers accept either attribute and command shape. Events
+Three device shapes arrive. ``/devices`` is a short list. ``/devices/all`` sends attributes
+as a flat map polluted with the bogus keys ``dataType`` and ``values``, and commands as
+``{"command": …}`` objects. ``/devices/{id}`` sends attributes as a list of
+``{name, currentValue, dataType, values}``, capabilities mixing strings and objects, and
+commands as plain strings. Both full parsers accept either attribute and command shape. Events
 arrive as eventsocket frames or webhook bodies and all pass through ``normalize_event``.
 
 Every function takes any JSON-compatible input (or JSON text) and never raises. Entries
@@ -50,7 +50,7 @@ _NO_ARGUMENT = "n/a"
 
 
 def _decode(payload: Any) -> Any:
-    """Decode JSON text (hubs serve JSON as text/html); pass anything else through."""
+    """Decode JSON text, which hubs serve as text/html. Anything else passes through."""
     if isinstance(payload, (bytes, bytearray)):
         try:
             payload = payload.decode("utf-8")
@@ -98,7 +98,7 @@ def parse_devices_all(
     """Parse ``GET /devices/all`` into devices, skipping entries without an id.
 
     The display label drops a trailing ``" on <name>"`` for ``hub_name`` and every name in
-    ``hub_names``; pass all configured hub names so Hub Mesh copies read like their source.
+    ``hub_names``. Pass all configured hub names so Hub Mesh copies read like their source.
     Attribute units stay ``None`` until ``apply_units``.
     """
     entries = _decode(payload)
@@ -119,7 +119,7 @@ def parse_devices_all(
 def parse_device_detail(
     payload: Any, hub_id: str, hub_name: str, *, hub_names: Iterable[str] | None = None
 ) -> Device | None:
-    """Parse ``GET /devices/{id}``, or return ``None`` when it holds no device id.
+    """Parse ``GET /devices/{id}``, or return ``None`` when it contains no device id.
 
     When ``supportedFanSpeeds`` is empty, the ``values`` of the ``speed`` enumeration become
     the fan speeds.
@@ -187,7 +187,7 @@ def _parse_attributes(raw: Any) -> tuple[dict[str, Attribute], list[str] | None]
 
 
 def _parse_capabilities(raw: Any) -> list[str]:
-    """Keep the capability names; the detail shape mixes in ``{"attributes": …}`` objects."""
+    """Return the capability names without the ``{"attributes": …}`` objects."""
     if not isinstance(raw, list):
         return []
     capabilities: list[str] = []
@@ -265,7 +265,7 @@ def parse_command_specs(payload: Any) -> dict[str, CommandSpec]:
 def parse_device_events(payload: Any) -> dict[str, str]:
     """Return attribute name → the newest unit in ``GET /devices/{id}/events``.
 
-    The list is newest first; events without a unit do not hide an older one.
+    The list is newest first, and events without a unit do not hide an older one.
     """
     entries = _decode(payload)
     if not isinstance(entries, list):
@@ -291,7 +291,7 @@ def normalize_event(hub_id: str, payload: Any, source: EventSource) -> HubEvent 
     """Parse an eventsocket frame or a webhook body into a ``HubEvent``.
 
     Accepts the webhook body with or without its ``{"content": …}`` wrapper. Returns
-    ``None`` when the payload holds no event name. The string ``"null"`` becomes ``None``
+    ``None`` when the payload contains no event name. The string ``"null"`` becomes ``None``
     for every field except ``value``, which stays as sent. ``origin`` is the hub's
     ``source`` when present, else ``LOCATION`` without a device id and ``DEVICE`` with one.
     """
@@ -326,7 +326,7 @@ def normalize_event(hub_id: str, payload: Any, source: EventSource) -> HubEvent 
 
 
 def _event_data(raw: Any) -> str | None:
-    """Return the opaque ``data`` field as text; a JSON map or list is serialised."""
+    """Return the opaque ``data`` field as text, serialising a JSON map or list."""
     if isinstance(raw, (dict, list)):
         try:
             return json.dumps(raw)

@@ -152,7 +152,7 @@ _UNIT_ALIASES = {
 _CLEAN_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?")
 _FIRST_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _AXIS_PAIR = re.compile(r"\s*([A-Za-z]\w*)\s*[:=]\s*(-?\d+(?:\.\d+)?)\s*")
-# Python refuses to convert longer digit strings to int (sys.get_int_max_str_digits).
+# Python rejects int() of more than 4300 digits by default (sys.get_int_max_str_digits).
 _MAX_DIGITS = 4000
 
 
@@ -221,7 +221,7 @@ def parse_value(name: str, raw: Any) -> Any:
     """Return the typed value of attribute ``name`` for the raw value a hub sent.
 
     Known numeric attributes yield an int or float (electrical readings always a float), or
-    ``None`` when the text holds no number. List attributes yield a list of strings,
+    ``None`` when the text contains no number. List attributes yield a list of strings,
     ``threeAxis`` a map of axis to number, and ``lockCodes`` a map without the codes.
     Anything else stays text, except that a clean number under an unknown name becomes a
     number. ``None`` and ``"null"`` yield ``None``.
@@ -246,7 +246,7 @@ def parse_value(name: str, raw: Any) -> Any:
 
 def _parse_unknown(raw: Any) -> Any:
     if isinstance(raw, bool):
-        # Hubitat has no boolean attribute type (dataType BOOLEAN is sent as text).
+        # Values are typed by attribute name, not by dataType, so BOOLEAN reads as text.
         return "true" if raw else "false"
     if isinstance(raw, int):
         return raw
@@ -254,9 +254,8 @@ def _parse_unknown(raw: Any) -> Any:
         return raw if math.isfinite(raw) else None
     if isinstance(raw, str):
         text = raw.strip()
-        if _CLEAN_NUMBER.fullmatch(text):
-            return _number(text, lenient=False)
-        return raw
+        number = _number(text, lenient=False)
+        return raw if number is None else number
     return raw
 
 
@@ -345,8 +344,8 @@ def unit_for(name: str, unit: str | None, temperature_scale: str) -> str | None:
     """Return the unit to show for attribute ``name``.
 
     A unit the hub sent wins, spelt the standard way (``"F"`` becomes ``"°F"``). Without
-    one, temperatures take the hub's ``temperature_scale`` (``"F"`` or ``"C"``) and other
-    known attributes their usual unit (W, kWh, %, lux, …); the rest have none.
+    one, temperatures take the hub's ``temperature_scale`` (``"F"`` or ``"C"``). Other
+    known attributes take their usual unit (W, kWh, %, lux, …), and the rest have none.
     """
     if isinstance(unit, str) and not is_null(unit):
         text = unit.strip()
@@ -376,7 +375,7 @@ def display_label(label: Any, name: Any, hub_names: Iterable[str]) -> str:
 def strip_hub_suffix(text: str, hub_names: Iterable[str]) -> str | None:
     """Return ``text`` without a trailing ``" on <hub name>"``, or ``None`` without one.
 
-    The longest matching hub name wins; a suffix that would leave nothing does not count.
+    The longest matching hub name wins. A suffix that would leave nothing does not count.
     """
     names = hub_names.values() if isinstance(hub_names, Mapping) else hub_names
     best: str | None = None
