@@ -173,12 +173,12 @@ def test_trusted_networks_from_json() -> None:
     parsed = trusted_networks_from_json(
         [
             {"cidr": "192.168.1.0/24", "username": "kiosk"},
-            {"cidr": "10.1.1.1", "username": "admin", "allow_admin": True},
+            {"cidr": "10.1.1.1", "username": "admin", "allowAdmin": True},
         ]
     )
     assert [entry.to_json() for entry in parsed] == [
-        {"cidr": "192.168.1.0/24", "username": "kiosk", "allow_admin": False},
-        {"cidr": "10.1.1.1/32", "username": "admin", "allow_admin": True},
+        {"cidr": "192.168.1.0/24", "username": "kiosk", "allowAdmin": False},
+        {"cidr": "10.1.1.1/32", "username": "admin", "allowAdmin": True},
     ]
 
 
@@ -189,7 +189,7 @@ def test_trusted_networks_from_json() -> None:
         (["1.2.3.4"], "#1 must be an object"),
         ([{"cidr": "1.2.3.4"}], "needs a string 'cidr' and a string 'username'"),
         ([{"cidr": "1.2.3.4", "username": " "}], "names no user"),
-        ([{"cidr": "1.2.3.4", "username": "a", "allow_admin": "yes"}], "must be a boolean"),
+        ([{"cidr": "1.2.3.4", "username": "a", "allowAdmin": "yes"}], "must be a boolean"),
         ([{"cidr": "1.2.3.400", "username": "a"}], "invalid address or CIDR"),
     ],
 )

@@ -172,12 +172,12 @@ class TrustedNetwork:
         return {
             "cidr": str(self.network),
             "username": self.username,
-            "allow_admin": self.allow_admin,
+            "allowAdmin": self.allow_admin,
         }
 
 
 def trusted_networks_from_json(items: object) -> tuple[TrustedNetwork, ...]:
-    """Build trusted networks from stored JSON: a list of {cidr, username, allow_admin}."""
+    """Build trusted networks from JSON: a list of {cidr, username, allowAdmin}."""
     if not isinstance(items, list):
         raise NetworkSpecError("trusted networks must be a list of {cidr, username} objects")
     result = []
@@ -186,13 +186,13 @@ def trusted_networks_from_json(items: object) -> tuple[TrustedNetwork, ...]:
             raise NetworkSpecError(f"trusted network #{index + 1} must be an object")
         cidr = item.get("cidr")
         username = item.get("username")
-        allow_admin = item.get("allow_admin", False)
+        allow_admin = item.get("allowAdmin", False)
         if not isinstance(cidr, str) or not isinstance(username, str):
             raise NetworkSpecError(
                 f"trusted network #{index + 1} needs a string 'cidr' and a string 'username'"
             )
         if not isinstance(allow_admin, bool):
-            raise NetworkSpecError(f"trusted network #{index + 1}: 'allow_admin' must be a boolean")
+            raise NetworkSpecError(f"trusted network #{index + 1}: 'allowAdmin' must be a boolean")
         result.append(TrustedNetwork.parse(cidr, username, allow_admin=allow_admin))
     return tuple(result)
 

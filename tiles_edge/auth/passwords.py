@@ -94,6 +94,13 @@ class PasswordHasher:
         self.validate(password)
         return await asyncio.to_thread(self._hash_sync, password)
 
+    async def rehash(self, password: str) -> str:
+        """Hash a password already in use at this hasher's cost, without the new-password rules.
+
+        Used after a successful sign-in when ``needs_rehash`` is True.
+        """
+        return await asyncio.to_thread(self._hash_sync, password)
+
     def _hash_sync(self, password: str) -> str:
         salt = bcrypt.gensalt(rounds=self.cost)
         return bcrypt.hashpw(_prehash(password), salt).decode("ascii")

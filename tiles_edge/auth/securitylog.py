@@ -3,7 +3,8 @@
 Each line reads ``<UTC time> <event> outcome=<outcome> user=<name> address=<ip> key=value…``.
 Values are quoted and escaped, so a user name holding a line break cannot forge a second line.
 The call takes named fields only and raises ``TypeError`` for a field named like a secret
-(password, token, cookie, secret, authorization), so a secret cannot be passed by mistake.
+(password, token, cookie, secret, authorization; ids such as ``token_id`` are allowed), so
+a secret is not passed by mistake under its usual name.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ class SecurityLog:
     ) -> None:
         """Log one event, such as ``login`` with outcome ``ok``, ``failed`` or ``throttled``."""
         for name in fields:
-            if _SECRET_FIELD.search(name):
+            if _SECRET_FIELD.search(name) and not name.endswith("_id"):
                 raise TypeError(f"security log field {name!r} looks like a secret")
         timestamp = self._clock().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         parts = [
