@@ -309,6 +309,17 @@ async def test_traversal_raw_path_rejected(demo, user_id):
             assert secret.read_bytes() not in reply.content
 
 
+async def test_tampered_mime_not_served(demo, user_id):
+    await upload(demo, "main:12", make_png(2, 2))
+    found, meta = await demo.services.storage.get_preference(user_id, "backgrounds", "main:12")
+    assert found
+    await demo.services.storage.set_preference(
+        user_id, "backgrounds", "main:12", {**meta, "mime": "text/html"}
+    )
+    image = await demo.client.get(f"{BASE}/main:12/image")
+    assert image.headers["content-type"] == "image/png"
+
+
 async def test_tampered_metadata_not_followed(demo, user_id):
     # Metadata is read back from the database, so a path in it is never trusted.
     await demo.services.storage.set_preference(

@@ -7,6 +7,8 @@ import struct
 import zlib
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tiles_edge.api.backgrounds import decode_data_url
 from tiles_edge.backgrounds import (
@@ -140,6 +142,35 @@ def test_sniff_supported_types(data: bytes, mime: str, extension: str, size: tup
 )
 def test_sniff_rejects_other_content(data: bytes):
     assert sniff_image(data) is None
+
+
+SIGNATURES = [
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR",
+    b"\xff\xd8\xff",
+    b"GIF89a",
+    b"RIFF\x00\x00\x00\x00WEBPVP8 ",
+    b"RIFF\x00\x00\x00\x00WEBPVP8L",
+    b"RIFF\x00\x00\x00\x00WEBPVP8X",
+]
+
+
+@given(st.sampled_from(SIGNATURES), st.binary(max_size=300))
+def test_sniff_never_raises(signature: bytes, tail: bytes):
+    info = sniff_image(signature + tail)
+    if info is not None:
+        assert info.width >= 0
+        assert info.height >= 0
+
+
+@given(st.binary(max_size=300))
+def test_check_image_raises_only_api_errors(data: bytes):
+    error: ApiError | None = None
+    try:
+        check_image(data, max_bytes=200)
+    except ApiError as err:
+        error = err
+    if error is not None:
+        assert error.status in (400, 413, 415)
 
 
 def test_sniff_jpeg_walks_past_fill_bytes():

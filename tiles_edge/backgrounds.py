@@ -44,6 +44,13 @@ UID_PATTERN = re.compile(r"default|[A-Za-z0-9][A-Za-z0-9_-]{0,63}:[A-Za-z0-9][A-
 COLOR_PATTERN = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 # Names this module generates: 32 hex digits and the extension of the sniffed type.
 FILE_NAME_PATTERN = re.compile(r"[0-9a-f]{32}\.(?:png|jpg|webp|gif)")
+# The served type follows from the generated extension, never from stored metadata.
+MIME_BY_EXTENSION = {
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "webp": "image/webp",
+    "gif": "image/gif",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +220,7 @@ def public_background(uid: str, meta: dict[str, Any]) -> dict[str, Any] | None:
         return {
             "type": "image",
             "url": image_url(uid, file_name.split(".", 1)[0]),
-            "mime": meta.get("mime"),
+            "mime": _mime_of(file_name),
             "width": meta.get("width"),
             "height": meta.get("height"),
             "bytes": meta.get("bytes"),
@@ -340,10 +347,9 @@ class BackgroundStore:
             raise ApiError(
                 404, "background_not_found", f"the background image of '{uid}' is missing"
             ) from err
-        mime = meta.get("mime") if isinstance(meta.get("mime"), str) else None
         return StoredImage(
             path=path,
-            mime=mime or "application/octet-stream",
+            mime=_mime_of(file_name),
             file_id=file_name.split(".", 1)[0],
             size=size,
         )
@@ -400,6 +406,10 @@ class BackgroundStore:
         if lock is None:
             lock = self._locks[user_id] = asyncio.Lock()
         return lock
+
+
+def _mime_of(file_name: str) -> str:
+    return MIME_BY_EXTENSION[file_name.rsplit(".", 1)[1]]
 
 
 def _image_bytes(meta: dict[str, Any]) -> int:

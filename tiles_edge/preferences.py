@@ -39,8 +39,9 @@ RESERVED_CATEGORIES: dict[str, str] = {
     "migrate": "it is the path of the import route POST /api/user/preferences/migrate",
 }
 
-MAX_VALUE_BYTES = 16 * 1024
-"""Largest value, as compact UTF-8 JSON."""
+MAX_VALUE_BYTES = 32 * 1024
+"""Largest value, as compact UTF-8 JSON. A tile order of 2,000 device uids such as
+``"main:1234"`` takes about 24 KiB, and a PUT body must still fit the app-wide 64 KiB cap."""
 MAX_USER_BYTES = 1024 * 1024
 """Largest total of one user's preferences: category, key and compact JSON value summed."""
 MAX_MIGRATE_ENTRIES = 2000
