@@ -51,6 +51,10 @@ class DemoGenerator:
         self._task: asyncio.Task[None] | None = None
         self.steps = 0
 
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name=f"generator {self._hub.name}")

@@ -172,7 +172,7 @@ class SimulatedHub:
 
         self._api = MakerApi(self)
         self._sockets = EventsocketHub()
-        self._webhook = WebhookSender(name)
+        self.webhook = WebhookSender(name)
         self._app = Starlette(
             routes=self._api.routes(),
             exception_handlers={404: self._not_found, 405: self._not_allowed},
@@ -267,7 +267,7 @@ class SimulatedHub:
             serve(self._app, config, shutdown_trigger=self._shutdown.wait),  # type: ignore[arg-type]
             name=f"simulated hub {self.name}",
         )
-        self._webhook.start()
+        self.webhook.start()
         if self.generator is not None:
             self.generator.start()
         logger.info("simulated hub %r listening on %s", self.name, self.base_url)
@@ -290,7 +290,7 @@ class SimulatedHub:
             await task
         finally:
             self._serve_task = None
-            await self._webhook.stop()
+            await self.webhook.stop()
             self.stopping = False
             logger.info("simulated hub %r stopped", self.name)
 
@@ -400,7 +400,7 @@ class SimulatedHub:
             frame = json.dumps(event.to_eventsocket())
             self._sockets.broadcast(frame, copies=2 if self.faults.duplicate_frames else 1)
         if self.post_url:
-            self._webhook.offer(self.post_url, event.to_webhook())
+            self.webhook.offer(self.post_url, event.to_webhook())
 
     def _device_event(
         self,
