@@ -286,7 +286,10 @@ async def test_get_on_set_path_is_405(demo, user_id):
 )
 async def test_traversal_uid_rejected(demo, user_id, uid):
     upload_reply = await upload(demo, uid, make_png(1, 1))
-    assert upload_reply.status_code in (400, 404), upload_reply.text
+    # httpx resolves a bare "..", and a path outside the upload route may meet the
+    # Content-Type check first, so any client error will do as long as nothing is stored.
+    assert 400 <= upload_reply.status_code < 500, upload_reply.text
+    assert_error(upload_reply, upload_reply.status_code)
     image_reply = await demo.client.get(f"{BASE}/{uid}/image")
     assert image_reply.status_code in (400, 404), image_reply.text
     assert_error(image_reply, image_reply.status_code)
