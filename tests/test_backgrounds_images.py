@@ -75,6 +75,7 @@ def make_gif(width: int, height: int) -> bytes:
         if index % 2 == 1:
             codes.append(clear)
     codes.append(end)
+
     bits = 0
     bit_count = 0
     packed = bytearray()
@@ -87,6 +88,7 @@ def make_gif(width: int, height: int) -> bytes:
             bit_count -= 8
     if bit_count:
         packed.append(bits & 0xFF)
+
     blocks = b"".join(
         bytes([len(packed[i : i + 255])]) + bytes(packed[i : i + 255])
         for i in range(0, len(packed), 255)
