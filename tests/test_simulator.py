@@ -88,7 +88,7 @@ async def connect_eventsocket(hub: SimulatedHub) -> websockets.ClientConnection:
     return ws
 
 
-# REST shapes ----------------------------------------------------------------------------
+# REST shapes
 
 
 async def test_devices_list_shape(client: httpx.AsyncClient) -> None:
@@ -155,7 +155,7 @@ async def test_every_reply_is_text_html(client: httpx.AsyncClient) -> None:
         json.loads(response.text)
 
 
-# Errors ---------------------------------------------------------------------------------
+# Errors
 
 
 async def test_wrong_token_is_401(client: httpx.AsyncClient) -> None:
@@ -219,7 +219,7 @@ async def test_modes_and_hsm_disabled_are_400(hub: SimulatedHub, client: httpx.A
     assert hub.hsm == "armedHome"
 
 
-# Commands -------------------------------------------------------------------------------
+# Commands
 
 
 async def test_command_reply_is_state_before(hub: SimulatedHub, client: httpx.AsyncClient) -> None:
@@ -377,7 +377,7 @@ async def test_shade_open_travels(hub: SimulatedHub, client: httpx.AsyncClient) 
     assert (attributes["position"], attributes["level"]) == ("100", "100")
 
 
-# Modes and HSM --------------------------------------------------------------------------
+# Modes and HSM
 
 
 async def test_set_mode_emits_mode_name(hub: SimulatedHub, client: httpx.AsyncClient) -> None:
@@ -407,7 +407,7 @@ async def test_hsm_action_changes_state(hub: SimulatedHub, client: httpx.AsyncCl
     assert (await api_json(client, "/hsm/bogus"))["error"] is True
 
 
-# Eventsocket ----------------------------------------------------------------------------
+# Eventsocket
 
 
 async def test_eventsocket_frame_shape(hub: SimulatedHub) -> None:
@@ -478,7 +478,7 @@ async def test_drop_eventsockets_closes_abnormally(hub: SimulatedHub) -> None:
     assert hub.eventsocket_clients == 0
 
 
-# Faults ---------------------------------------------------------------------------------
+# Faults
 
 
 async def test_fault_duplicate_frames(hub: SimulatedHub) -> None:
@@ -548,7 +548,7 @@ async def test_request_log_has_no_token(hub: SimulatedHub, client: httpx.AsyncCl
     assert hub.request_log == [f"/apps/api/{APP_ID}/devices/12"]
 
 
-# Webhook --------------------------------------------------------------------------------
+# Webhook
 
 
 class WebhookReceiver:
@@ -659,7 +659,7 @@ async def test_webhook_failure_logged_once(
     assert "do-not-log-me" not in caplog.text
 
 
-# Generator ------------------------------------------------------------------------------
+# Generator
 
 
 def history_without_dates(hub: SimulatedHub) -> list[list[tuple[str, Any]]]:
@@ -699,13 +699,13 @@ async def test_generator_emits_while_running() -> None:
     try:
         async with await connect_eventsocket(sim) as ws:
             seen: set[tuple[str, str]] = set()
-            wanted = {("DEVICE", "power"), ("DEVICE", "999"), ("APP", "ruleState")}
+            expected_kinds = {("DEVICE", "power"), ("DEVICE", "999"), ("APP", "ruleState")}
 
             def note(frame: Frame) -> bool:
                 seen.add((frame["source"], frame["name"]))
                 if frame["deviceId"] == 999:
                     seen.add(("DEVICE", "999"))
-                return wanted <= seen
+                return expected_kinds <= seen
 
             await next_frame(ws, note)
     finally:
@@ -716,7 +716,7 @@ async def test_generator_emits_while_running() -> None:
     assert steps > 0
 
 
-# Lifecycle ------------------------------------------------------------------------------
+# Lifecycle
 
 
 async def test_stop_is_idempotent_and_frees_port() -> None:
@@ -769,7 +769,7 @@ async def test_stop_ends_hanging_request(hub: SimulatedHub, client: httpx.AsyncC
     assert response.status_code == 200
 
 
-# Loading dumps --------------------------------------------------------------------------
+# Loading dumps
 
 
 def write_json(path: Path, value: Any) -> Path:

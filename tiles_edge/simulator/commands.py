@@ -1,4 +1,4 @@
-"""What a command does to a simulated device: the attribute changes it causes, in order.
+"""Command effects on a simulated device: the attribute changes each command causes, in order.
 
 Only the effects the demo device kinds need are modelled. A command the device lists but this
 module does not know (``configure``, ``setCode``, ``nextTrack`` …) is accepted and changes

@@ -15,8 +15,8 @@ CLIENT_QUEUE_SIZE = 10_000
 
 # 1011 (internal error) makes clients see an abnormal close, as when a hub drops them.
 DROP_CLOSE_CODE = 1011
-# Closing before the handshake is accepted makes the ASGI server answer HTTP 403.
-REFUSE_CLOSE_CODE = 1008
+# Closing before the handshake is accepted makes Hypercorn reply with HTTP 403.
+REJECT_CLOSE_CODE = 1008
 
 
 class EventsocketClient:
@@ -85,9 +85,9 @@ class EventsocketHub:
         async with asyncio.timeout(timeout_s), self._changed:
             await self._changed.wait_for(reached)
 
-    async def serve(self, websocket: WebSocket, *, refuse: bool) -> None:
-        if refuse:
-            await websocket.close(code=REFUSE_CLOSE_CODE)
+    async def serve(self, websocket: WebSocket, *, reject: bool) -> None:
+        if reject:
+            await websocket.close(code=REJECT_CLOSE_CODE)
             return
         await websocket.accept()
         client = EventsocketClient()

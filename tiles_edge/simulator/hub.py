@@ -1,8 +1,8 @@
-"""A simulated Hubitat hub: the Maker API over HTTP and the eventsocket, served on loopback.
+"""A simulated Hubitat hub that serves the Maker API and the eventsocket on loopback.
 
-Built as a Starlette app served by Hypercorn in the caller's event loop. Tests change its
-state with ``set_attribute`` and friends, flip ``faults`` at runtime, and read
-``command_log`` to see what reached the hub.
+It is a Starlette app served by Hypercorn in the caller's event loop. Tests change its state
+with ``set_attribute``, ``emit_location`` and the device methods, flip ``faults`` at runtime,
+and read ``command_log`` to see which commands reached the hub.
 """
 
 from __future__ import annotations
@@ -71,14 +71,14 @@ SHUTDOWN_GRACE_S = 1.0
 
 @dataclass
 class Faults:
-    """Failure knobs, all off by default; tests flip them while the hub runs."""
+    """Failure switches, all off by default, that tests flip while the hub runs."""
 
     latency_s: float = 0.0
     """Seconds added before every HTTP reply."""
     error_status: int | None = None
-    """Every REST call answers this HTTP status."""
+    """Every REST call returns this HTTP status."""
     hang: bool = False
-    """REST calls never answer until this is turned off again (or the hub stops)."""
+    """REST calls get no reply until this is turned off again or the hub stops."""
     duplicate_frames: bool = False
     """Every eventsocket frame is sent twice."""
     refuse_eventsocket: bool = False
@@ -185,13 +185,11 @@ class SimulatedHub:
         if generator:
             self.generator = DemoGenerator(self, seed=seed, interval_s=generator_interval_s)
 
-    # Construction from files ---------------------------------------------------------------
-
     @classmethod
     def from_catalog(cls, catalog_dir: Path, **kw: Any) -> SimulatedHub:
         """Load a hub from a catalog folder or from a single ``/devices/all`` dump file.
 
-        A folder holds ``devices_all.json`` and optionally ``modes.json``, ``hsm.json`` and
+        A folder contains ``devices_all.json`` and optionally ``modes.json``, ``hsm.json`` and
         ``device_commands/<id>.json``. Keyword arguments override what the files say.
         """
         path = Path(catalog_dir)
@@ -223,8 +221,6 @@ class SimulatedHub:
         catalog = resources.files("tiles_edge.simulator") / "catalogs" / hub
         with resources.as_file(catalog) as folder:
             return cls.from_catalog(folder, **kw)
-
-    # Server lifecycle ----------------------------------------------------------------------
 
     @property
     def base_url(self) -> str:
@@ -273,7 +269,7 @@ class SimulatedHub:
         logger.info("simulated hub %r listening on %s", self.name, self.base_url)
 
     async def stop(self) -> None:
-        """Close every socket and stop the generator; calling it again does nothing."""
+        """Close every socket and stop the generator. Calling it again does nothing."""
         task = self._serve_task
         if task is None:
             return
@@ -294,18 +290,16 @@ class SimulatedHub:
             self.stopping = False
             logger.info("simulated hub %r stopped", self.name)
 
-    # Eventsocket ---------------------------------------------------------------------------
-
     async def serve_eventsocket(self, websocket: WebSocket) -> None:
-        refuse = self.faults.refuse_eventsocket or self.stopping
-        await self._sockets.serve(websocket, refuse=refuse)
+        reject = self.faults.refuse_eventsocket or self.stopping
+        await self._sockets.serve(websocket, reject=reject)
 
     @property
     def eventsocket_clients(self) -> int:
         return self._sockets.count
 
     async def wait_for_clients(self, n: int, timeout: float = 5.0) -> None:  # noqa: ASYNC109
-        """Wait until at least ``n`` eventsocket clients are connected; raise TimeoutError."""
+        """Wait until at least ``n`` eventsocket clients are connected, else raise TimeoutError."""
         await self._sockets.wait_for_count(n, at_least=True, timeout_s=timeout)
 
     async def drop_eventsockets(self) -> None:
@@ -313,8 +307,6 @@ class SimulatedHub:
         self._sockets.drop_all()
         with contextlib.suppress(TimeoutError):
             await self._sockets.wait_for_count(0, at_least=False, timeout_s=SHUTDOWN_GRACE_S)
-
-    # Devices -------------------------------------------------------------------------------
 
     def exposed_devices(self) -> list[SimDevice]:
         return [device for device in self._devices.values() if not device.hidden]
@@ -324,7 +316,7 @@ class SimulatedHub:
         return None if device is None or device.hidden else device
 
     def all_devices(self) -> list[SimDevice]:
-        """Every device including hidden ones, in load order."""
+        """Return every device including hidden ones, in load order."""
         return list(self._devices.values())
 
     def device(self, device_id: str) -> dict[str, Any]:
@@ -429,8 +421,6 @@ class SimulatedHub:
             description=description,
         )
 
-    # Commands, modes and HSM ---------------------------------------------------------------
-
     def run_command(self, device: SimDevice, command: str, args: list[str]) -> None:
         """Apply a command: immediate changes now, travel (garage door, shade) later.
 
@@ -455,7 +445,7 @@ class SimulatedHub:
             self.apply_change(device, change, "digital")
 
     def apply_change(self, device: SimDevice, change: Change, event_type: str | None) -> bool:
-        """Store one change and emit its event; unchanged values emit only when forced."""
+        """Store one change and emit its event. An unchanged value emits only when forced."""
         if not change.force and device.attributes.get(change.name) == change.value:
             return False
         device.attributes[change.name] = change.value
@@ -481,8 +471,6 @@ class SimulatedHub:
             return False
         self.emit_location("hsmStatus", status)
         return True
-
-    # Starlette handlers --------------------------------------------------------------------
 
     async def _not_found(self, request: Request, exc: Exception) -> Response:
         return html_page(404, "Not Found")

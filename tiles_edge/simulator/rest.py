@@ -1,8 +1,9 @@
 """The Maker API route table of a simulated hub.
 
-Replies copy real hubs: JSON bodies served as ``text/html``, 401 with a small XML body for a
-wrong token, a 404 HTML page for a wrong app id, 400 when the instance may not touch modes or
-HSM, and a 200 JSON object with a truthy ``error`` key for an unknown command, mode or action.
+Replies copy real hubs. JSON bodies are served as ``text/html``. A wrong token gets 401 with
+a small XML body, and a wrong app id a 404 HTML page. Modes or HSM calls get 400 when the
+instance may not use them. An unknown command, mode or HSM action gets a 200 JSON object with
+a truthy ``error`` key.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Device state of a simulated hub and the JSON shapes the Maker API serves for it.
 
-The shapes follow real captures: ``/devices/all`` carries a flat attribute map (with the bogus
-``dataType`` and ``values`` keys kept wherever the loaded dump had them), ``/devices/{id}`` an
-attribute list with ``dataType`` and enum ``values``, ``/devices/{id}/events`` a newest-first
-list with ``device_id`` spelled with an underscore.
+The shapes follow real captures. ``/devices/all`` carries a flat attribute map, with the bogus
+``dataType`` and ``values`` keys kept wherever the loaded dump had them. ``/devices/{id}``
+carries an attribute list with ``dataType`` and enum ``values``. ``/devices/{id}/events`` is
+a newest-first list with ``device_id`` spelled with an underscore.
 """
 
 from __future__ import annotations

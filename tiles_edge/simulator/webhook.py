@@ -29,7 +29,7 @@ class WebhookSender:
     """POST events one at a time from a bounded queue, so the event loop never waits on them.
 
     A full queue drops the newest event, as a hub that cannot reach the target loses events.
-    The first failure of a run of failures is logged; the recovery is logged once too.
+    Only the first failure of a run of failures is logged, and the recovery once after it.
     """
 
     def __init__(self, hub_name: str) -> None:
