@@ -13,6 +13,7 @@ import socket
 from collections.abc import Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
+from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -118,6 +119,17 @@ def _with_charset(content_type: bytes) -> bytes:
     if textual and b"charset" not in content_type.lower():
         return content_type + b"; charset=utf-8"
     return content_type
+
+
+class SecuredStarlette(Starlette):
+    """Starlette with the security headers outside its ``ServerErrorMiddleware``.
+
+    Middleware passed as ``middleware=`` runs inside ``ServerErrorMiddleware``, so the 500
+    reply to an unhandled exception would otherwise go out without the security headers.
+    """
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeadersMiddleware(super().build_middleware_stack())
 
 
 def default_allowed_hosts() -> set[str]:
@@ -255,7 +267,8 @@ def _same_origin(source: str, host_header: str, https: bool) -> bool:
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not parts.hostname:
         return False
-    if https and scheme != "https":
+    # A TLS-terminating proxy must be listed in trusted_proxies, or its https origins fail.
+    if scheme != ("https" if https else "http"):
         return False
     expected_host, expected_port = _host_and_port(host_header, scheme)
     actual_port = port if port is not None else (443 if scheme == "https" else 80)
