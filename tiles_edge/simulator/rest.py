@@ -52,11 +52,17 @@ def html_page(status: int, reason: str) -> Response:
     return Response(body, status_code=status, media_type="text/html")
 
 
-def raw_path_segments(request: Request) -> list[str]:
-    """Split the undecoded request path, so an encoded ``%2C`` or ``%2F`` stays inside its part."""
+def raw_path(request: Request) -> str:
+    """Return the undecoded request path without its query string (which carries the token)."""
     raw = request.scope.get("raw_path")
     path = raw.decode("latin-1") if isinstance(raw, bytes) else request.url.path
-    return path.split("/")
+    # Strip a query string in case the ASGI server left one in raw_path.
+    return path.split("?", 1)[0]
+
+
+def raw_path_segments(request: Request) -> list[str]:
+    """Split the undecoded request path, so an encoded ``%2C`` or ``%2F`` stays inside its part."""
+    return raw_path(request).split("/")
 
 
 def decode_arguments(raw: str) -> list[str]:
@@ -101,7 +107,7 @@ class MakerApi:
 
         async def guarded(request: Request) -> Response:
             hub = self._hub
-            hub.request_log.append(request.scope.get("raw_path", b"").decode("latin-1"))
+            hub.request_log.append(raw_path(request))
             # Faults is a plain dataclass that tests flip, so the hang is polled.
             while hub.faults.hang and not hub.stopping:  # noqa: ASYNC110
                 await asyncio.sleep(_HANG_POLL_S)
