@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 
 from tiles_edge import __version__
 from tiles_edge.api.errors import EXCEPTION_HANDLERS
+from tiles_edge.api.middleware import UnreadBodyMiddleware
 from tiles_edge.api.routes import build_routes
 from tiles_edge.config import Settings
 from tiles_edge.events.bus import EventBus
@@ -116,6 +118,7 @@ def create_app(
 
     app = Starlette(
         routes=build_routes(_web_root()),
+        middleware=[Middleware(UnreadBodyMiddleware, max_drain_bytes=settings.max_body_bytes)],
         exception_handlers=dict(EXCEPTION_HANDLERS),
         lifespan=lifespan,
     )

@@ -19,7 +19,7 @@ MAX_ARGS = 16
 
 
 def device_json(device: Device, manager: Any) -> dict[str, Any]:
-    """The device as the API shows it; never carries a token."""
+    """Serialize ``device`` for the API. Hub tokens are never part of it."""
     hub = manager.hub_config(device.hub_id)
     return {
         "uid": device.uid,
@@ -119,7 +119,12 @@ def parse_command_body(body: dict[str, Any]) -> tuple[str, list[Any]]:
             )
     else:
         value = body.get("value")
-        args = [] if value is None else value if isinstance(value, list) else [value]
+        if value is None:
+            args = []
+        elif isinstance(value, list):
+            args = value
+        else:
+            args = [value]
     if len(args) > MAX_ARGS:
         raise ApiError(400, "invalid_args", f"a command takes at most {MAX_ARGS} arguments")
     for index, arg in enumerate(args):

@@ -29,7 +29,7 @@ RETRY_MS = 3000
 _HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
     (b"cache-control", b"no-store"),
-    # nginx buffers responses unless told not to.
+    # nginx buffers proxied responses unless this header is present.
     (b"x-accel-buffering", b"no"),
 ]
 
@@ -40,10 +40,10 @@ def format_event(event: BusEvent) -> bytes:
 
 
 def parse_last_event_id(request: Request) -> int | None:
-    """The resume point from ``Last-Event-ID`` or the ``lastEventId`` query parameter.
+    """Read the resume point from ``Last-Event-ID`` or the ``lastEventId`` query parameter.
 
-    An unreadable value becomes ``-1``: older than any kept event, so the client is told to
-    re-fetch instead of silently missing events.
+    An unreadable value becomes ``-1``, which is older than any kept event, so the client
+    gets a ``resync`` instead of silently missing events.
     """
     raw = request.headers.get("last-event-id")
     if raw is None:

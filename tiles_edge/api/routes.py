@@ -69,7 +69,7 @@ ROUTE_TABLE: tuple[RouteSpec, ...] = (
 
 # The dashboard's static files are public so the sign-in page can load.
 STATIC_ROLE: Role = "anonymous"
-# Any other /api path is answered by this route rather than by the static files.
+# Any other /api path is handled by this route rather than by the static files.
 UNKNOWN_API_ROLE: Role = "anonymous"
 
 

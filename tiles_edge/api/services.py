@@ -18,7 +18,7 @@ def services_of(request: Request) -> Services:
 
 
 def manager_of(request: Request) -> Any:
-    """The hub manager, or 503 while the server is still starting or already stopping."""
+    """Return the hub manager, or raise 503 while the server is still starting."""
     manager = services_of(request).manager
     if manager is None:
         raise ApiError(503, "starting", "the server is starting; retry in a few seconds")

@@ -1,8 +1,8 @@
 """Hub webhooks: ``POST /api/webhook/event/{token}`` and ``POST /api/webhook/mode/{token}``.
 
 Every rejection, whether of the token or of the body, gets the same 404 reply, so the
-endpoint tells a prober nothing about which tokens exist. The reason is logged without the
-token. An accepted event is answered at once (202) and applied afterwards in a background
+endpoint reveals nothing to a prober about which tokens exist. The reason is logged without
+the token. An accepted event gets 202 at once and is applied afterwards in a background
 task. Webhooks only update state: nothing here sends a command to a hub.
 """
 

@@ -101,7 +101,7 @@ class WebhookTokens:
 
 
 async def current_generation(storage: WebhookSecretStore, hub_id: str) -> int:
-    """The hub's token generation, 1 when none is stored or the stored value is unreadable."""
+    """Read the hub's token generation: 1 when none is stored or the stored value is invalid."""
     stored = await storage.get_app_state(generation_key(hub_id))
     try:
         generation = int(stored)
@@ -140,7 +140,7 @@ async def rotate_webhook_token(
 async def webhook_url_for(
     settings: Any, storage: WebhookSecretStore, hub_id: str, kind: str = "event"
 ) -> str:
-    """The full webhook URL to register on the hub's Maker API app.
+    """Build the full webhook URL to register on the hub's Maker API app.
 
     The base is ``settings.webhook_base_url``, else ``http://<host>:<port>`` from the
     settings. A wildcard listen address cannot be reached by a hub, so it is shown as
