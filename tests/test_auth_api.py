@@ -33,7 +33,7 @@ USER_PASSWORD = "user password 12"
 
 
 class FakeClock:
-    """Wall-clock seconds that only move when a test says so."""
+    """Wall-clock seconds that move only when a test advances them."""
 
     def __init__(self) -> None:
         self.now = 1_800_000_000.0
@@ -694,6 +694,7 @@ async def test_log_holds_no_secrets(harness: Harness, caplog: pytest.LogCaptureF
         await admin.get("/api/auth/users", headers={"origin": "http://evil.example"})
         await alice.get("/api/auth/users")
         await admin.post("/api/auth/logout")
+
     text = "\n".join(record.getMessage() for record in caplog.records)
     security_lines = [r for r in caplog.records if r.name == "tiles_edge.security"]
     events = {record.getMessage().split(" ")[1] for record in security_lines}

@@ -416,7 +416,7 @@ def _json() -> dict[str, str]:
         ("GET", "/", None, 200),
         ("HEAD", "/api/mine", None, 401),
         ("HEAD", "/api/mine", "user", 200),
-        # Right path, wrong method: the router's 405, whoever asks.
+        # Right path, wrong method: the router returns 405 to every principal.
         ("PUT", "/api/admin", None, 405),
         ("PUT", "/api/admin", "user", 405),
     ],

@@ -144,7 +144,7 @@ async def _sign_in(
     kind: SessionKind,
     status_code: int = 200,
 ) -> Response:
-    """Issue a session for ``user`` and answer with the user and the session cookie."""
+    """Issue a session for ``user`` and return a reply with the user and the session cookie."""
     client = _client(request, auth)
     https = _https(request, auth)
     previous = read_session_token(request.headers.get("cookie"), https=https)
@@ -369,6 +369,7 @@ async def change_password(request: Request) -> Response:
     body = await _body(request)
     current = _required_string(body, "currentPassword")
     new_password = _required_string(body, "newPassword")
+
     client = _client(request, auth)
     wait = auth.throttle.retry_after(principal.username, str(client))
     if wait:
@@ -377,6 +378,7 @@ async def change_password(request: Request) -> Response:
         )
         response.headers["retry-after"] = str(wait)
         return response
+
     user = await auth.storage.get_user(principal.user_id)
     if user is None:
         raise ApiError(401, "not_signed_in", "the account no longer exists")
@@ -387,6 +389,7 @@ async def change_password(request: Request) -> Response:
             "password_change", outcome="wrong_password", user=user.username, address=client
         )
         raise ApiError(403, "wrong_password", "the current password is wrong")
+
     new_hash = await auth.hasher.hash(new_password)
     await auth.storage.update_user(user.id, password_hash=new_hash)
     ended = await auth.sessions.end_user_sessions(user.id)
@@ -419,6 +422,7 @@ async def create_user(request: Request) -> Response:
     if password is None:
         password = secrets.token_urlsafe(TEMPORARY_PASSWORD_BYTES)
     password_hash = await auth.hasher.hash(password)
+
     try:
         user = await auth.storage.create_user(
             username=username,

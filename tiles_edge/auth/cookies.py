@@ -1,8 +1,8 @@
 """The session cookie: its name and its ``Set-Cookie`` values over HTTP and HTTPS.
 
-Over HTTPS the name carries the ``__Host-`` prefix, which browsers accept only with
-``Secure``, ``Path=/`` and no ``Domain`` (RFC 6265bis section 4.1.3.2), so no other host of
-the same site can set or shadow it. Over plain HTTP, the usual case on a home LAN, neither
+Over HTTPS the name carries the ``__Host-`` prefix. Browsers accept such a cookie only with
+``Secure``, ``Path=/`` and no ``Domain``, so no other host of the same site can set or
+shadow it. Over plain HTTP, the usual case on a home LAN, neither
 ``Secure`` nor the prefix is possible.
 """
 

@@ -271,7 +271,9 @@ def _same_origin(source: str, host_header: str, https: bool) -> bool:
     if scheme != ("https" if https else "http"):
         return False
     expected_host, expected_port = _host_and_port(host_header, scheme)
-    actual_port = port if port is not None else (443 if scheme == "https" else 80)
+    actual_port = port
+    if actual_port is None:
+        actual_port = 443 if scheme == "https" else 80
     return parts.hostname.lower() == expected_host and actual_port == expected_port
 
 
@@ -295,7 +297,7 @@ class AuthMiddleware:
 
     The route is found exactly as Starlette's router finds it: the first full match wins.
     A matched route without a role is denied to everyone and logged. With only a partial
-    match (right path, wrong method) the request passes on, so the router answers 405.
+    match (right path, wrong method) the request passes on, so the router returns 405.
     The principal is stored as ``request.state.principal`` and, for sessions, the stream
     owner as ``request.state.session_id``.
     """
@@ -467,7 +469,7 @@ class BodyLimitMiddleware:
 
     ``limits`` gives larger (or smaller) caps under path prefixes; the longest prefix wins.
     A body that grows past the cap while a handler reads it raises inside the handler's
-    ``receive``; this middleware then answers 413 unless a response has already started.
+    ``receive``. This middleware then returns 413 unless a response has already started.
     """
 
     def __init__(

@@ -150,8 +150,8 @@ class AuthService:
     ) -> Principal | None:
         """Return the principal of a request, or None for an anonymous one.
 
-        The bearer token is read from the ``Authorization`` header only; a header that is
-        present but invalid raises BearerRejectedError rather than falling back to the cookie.
+        The bearer token is read from the ``Authorization`` header only. A header that is
+        present but invalid raises BearerRejectedError, and the cookie is then not tried.
         """
         headers = _header_map(scope)
         authorization = headers.get("authorization")

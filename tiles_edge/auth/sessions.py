@@ -3,7 +3,7 @@
 A session ends at the first of: ``timeout_minutes`` without a request (idle timeout), the
 absolute lifetime after sign-in, logout, a password change, or the user being disabled or
 deleted. The stored ``expires_at`` is the earlier of the idle and the absolute deadline, so
-``purge_expired_sessions`` removes both kinds; the idle check does not rely on it.
+``purge_expired_sessions`` removes both kinds. The idle check itself reads ``last_seen_at``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ DEFAULT_LIFETIME_HOURS = 720
 # Activity is written at most this often per session, so a busy dashboard does not write
 # on every request. The idle timeout is therefore measured with this granularity.
 TOUCH_INTERVAL_S = 60.0
-# Longest user agent string stored with a session.
+# Maximum length of the user agent string stored with a session.
 MAX_USER_AGENT_LENGTH = 256
 
 SessionKind = Literal["password", "trusted"]
@@ -134,8 +134,8 @@ class SessionService:
         """Return the live session for ``token``, or None when it must not be honoured.
 
         Expired sessions and sessions of inactive users are deleted. A trusted-network
-        session is honoured only while the client is still inside a network that admits its
-        user; it is kept, so the device signs in again once it is back on that network.
+        session is honoured only while the client is inside a network that admits its user.
+        Outside such a network it is rejected but kept, so it works again back on that network.
         """
         if not is_well_formed_session_token(token):
             return None
