@@ -8,8 +8,10 @@ import httpx
 import pytest
 import pytest_asyncio
 from apphelpers import running_demo
+from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 
+from tiles_edge.api.errors import EXCEPTION_HANDLERS
 from tiles_edge.api.routes import ROLES, ROUTE_TABLE, route_role
 from tiles_edge.app import create_app
 from tiles_edge.config import Settings
@@ -104,9 +106,36 @@ async def test_wrong_method_is_405_shape(demo, method, path):
 
 async def test_static_index_served(demo):
     reply = await demo.client.get("/")
-    assert reply.status_code in (200, 404)
-    if reply.status_code == 404:
-        assert reply.json()["error"]["code"] == "not_found"
+    assert reply.status_code == 200
+    assert reply.headers["content-type"].startswith("text/html")
+    manifest = await demo.client.get("/manifest.webmanifest")
+    assert manifest.status_code == 200
+    assert manifest.headers["content-type"].startswith("application/manifest+json")
+
+
+async def test_missing_static_file_is_404_shape(demo):
+    reply = await demo.client.get("/no-such-file.js")
+    assert reply.status_code == 404
+    assert reply.json()["error"]["code"] == "not_found"
+
+
+async def test_unexpected_error_is_500_shape(caplog):
+    async def broken(request):
+        raise RuntimeError("boom")
+
+    app = Starlette(routes=[Route("/broken", broken)], exception_handlers=dict(EXCEPTION_HANDLERS))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    with caplog.at_level(logging.ERROR, logger="tiles_edge.api.errors"):
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            reply = await client.get("/broken")
+    assert reply.status_code == 500
+    assert reply.json() == {
+        "error": {
+            "code": "internal_error",
+            "message": "the server failed to handle this request; see the server log",
+        }
+    }
+    assert "unexpected error on GET /broken" in caplog.text
 
 
 async def test_every_route_has_a_role(tmp_path):
