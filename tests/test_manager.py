@@ -56,6 +56,9 @@ async def test_first_snapshot_publishes_resync() -> None:
         assert {e.data["hubId"] for e in resyncs} >= {"main", "garage"}
         # A first snapshot is not a change: no device events for the loaded values.
         assert home.reader.matching(lambda e: e.type == "device") == []
+        # Each hub goes straight to online: no degraded or offline step while connecting.
+        states = [e.data["state"] for e in home.reader.matching(lambda e: e.type == "hub")]
+        assert states == ["online", "online"]
 
 
 async def test_set_attribute_reaches_bus_typed() -> None:

@@ -56,7 +56,7 @@ def _check_typed(device: Device, spec: CommandSpec, args: list[Any]) -> list[Any
         )
     # NOTE: the Maker API does not say which arguments are optional. Hubitat drivers make the
     # first argument required (setLevel(level, duration), setColorTemperature(kelvin, …)),
-    # so only the first one is enforced here; the hub rejects any other omission itself.
+    # so only the first one is enforced here. The hub rejects any other omission itself.
     if types and not args:
         raise ApiError(
             400,

@@ -23,7 +23,7 @@ from tiles_edge.hubs.normalize import normalize_event
 
 logger = logging.getLogger(__name__)
 
-# Frames are small (one event each); a bigger frame is not an event and closes the socket.
+# Frames are small because each carries one event. A bigger frame closes the socket.
 _MAX_FRAME_BYTES = 256 * 1024
 # Frames buffered while a snapshot runs, before the socket stops reading.
 _MAX_QUEUED_FRAMES = 4096
@@ -39,7 +39,7 @@ def backoff_delay(attempt: int, *, max_s: float = 32.0, base_s: float = 1.0) -> 
     """Return the wait before reconnect attempt ``attempt`` (0-based): 1, 2, 4 … ``max_s`` s."""
     if attempt < 0:
         raise ValueError(f"attempt must be >= 0, got {attempt}")
-    # 2**63 overflows a float multiplication long after the cap applies, so stop doubling early.
+    # A bounded exponent keeps a huge attempt count from overflowing the float power.
     return min(max_s, base_s * 2.0 ** min(attempt, 62))
 
 
@@ -118,15 +118,15 @@ class EventSocket:
 
 
 class EventSocketHandler(Protocol):
-    """What ``run_eventsocket`` reports to: the hub link."""
+    """The receiver of ``run_eventsocket``'s reports: the hub link."""
 
     async def socket_opened(self) -> None:
-        """The socket is open again: take a fresh snapshot."""
+        """Handle a newly opened socket, typically by taking a fresh snapshot."""
 
     async def socket_event(self, event: HubEvent) -> None: ...
 
     async def socket_down(self, reason: str) -> None:
-        """The socket is closed, failed to open, or fell silent."""
+        """Handle a socket that closed, failed to open or fell silent."""
 
 
 async def run_eventsocket(

@@ -1,7 +1,7 @@
 """Health of one hub: online, degraded (REST works, the live channel does not) or offline.
 
-A state change is logged once (offline as an error, degraded as a warning, back online as
-info); further reports of the same failure are counted and logged at debug level only.
+A state change is logged once: offline as an error, degraded as a warning, back online as
+info. Further reports of the same failure are counted and logged at debug level only.
 """
 
 from __future__ import annotations
@@ -68,9 +68,12 @@ class HealthTracker:
         self._live_error = reason
         self._update()
 
-    def snapshot_taken(self, device_count: int) -> None:
+    def snapshot_taken(self, device_count: int, *, live_up: bool = False) -> None:
+        """Record a successful snapshot, and with ``live_up`` a live channel that is up."""
         self.health.last_snapshot_at = self._wall_clock()
         self.health.device_count = device_count
+        if live_up:
+            self._live_error = None
         self.rest_succeeded()
 
     def event_received(self) -> None:

@@ -76,7 +76,7 @@ class HubSnapshot:
 
 
 class LinkOwner(Protocol):
-    """What a link reports to: the hub manager, which owns the state cache and the bus."""
+    """The receiver of a link's reports: the hub manager, which owns the state and the bus."""
 
     def hub_names(self) -> dict[str, str]: ...
 
@@ -125,7 +125,7 @@ class HubLink:
         return self.hub.hub_id
 
     def start(self) -> None:
-        """Start this hub's tasks; never waits for the hub."""
+        """Start this hub's tasks without waiting for the hub to answer."""
         loop = asyncio.get_running_loop()
         self._last_attempt = loop.time()
         transport = self.hub.transport
@@ -162,10 +162,13 @@ class HubLink:
         self.tracker.webhook_received()
         self._webhook_seen.set()
 
-    async def take_snapshot(self, source: EventSource, *, coalesce: bool = False) -> bool:
-        """Fetch and apply a snapshot; return whether it succeeded.
+    async def take_snapshot(
+        self, source: EventSource, *, coalesce: bool = False, live_up: bool = False
+    ) -> bool:
+        """Fetch and apply a snapshot and return whether it succeeded.
 
-        With ``coalesce`` a snapshot already running counts as this one.
+        With ``coalesce`` a snapshot already running counts as this one. With ``live_up`` the
+        live channel is marked up once the snapshot is applied, in the same health update.
         """
         if coalesce and self._snapshot_lock.locked():
             async with self._snapshot_lock:
@@ -182,7 +185,7 @@ class HubLink:
             self._last_success = loop.time()
             self._fill_known_specs(snapshot.devices)
             self._owner.apply_hub_snapshot(self.hub_id, snapshot, source)
-            self.tracker.snapshot_taken(len(snapshot.devices))
+            self.tracker.snapshot_taken(len(snapshot.devices), live_up=live_up)
             self._wakeup.set()
         self._schedule_spec_fetch()
         return True
@@ -211,8 +214,9 @@ class HubLink:
     # Socket callbacks (EventSocketHandler).
 
     async def socket_opened(self) -> None:
-        self.tracker.live_up()
-        await self.take_snapshot("snapshot")
+        # The socket has no replay, so the hub counts as online again only after the snapshot.
+        if not await self.take_snapshot("snapshot", live_up=True):
+            self.tracker.live_up()
 
     async def socket_event(self, event: HubEvent) -> None:
         self.tracker.event_received()

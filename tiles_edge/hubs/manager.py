@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 
 class EventPublisher(Protocol):
-    """The event bus as the manager uses it: ``publish`` is synchronous and never blocks."""
+    """The event bus as the manager uses it. ``publish`` must be synchronous and not block."""
 
     def publish(self, event_type: str, data: Any) -> int: ...
 
@@ -104,8 +104,10 @@ class HubManager:
         new = _ordered(hubs)
         old = self._hubs
         self._hubs = new
+        dropped = False
         for hub_id, hub in old.items():
             if hub_id not in new or not new[hub_id].active:
+                dropped = dropped or self._state.has_snapshot(hub_id)
                 await self._drop_hub(hub_id)
             elif new[hub_id] != hub:
                 await self._stop_link(hub_id)
@@ -113,17 +115,18 @@ class HubManager:
             for hub in new.values():
                 if hub.active and hub.hub_id not in self._links:
                     self._start_link(hub)
-        if self._relink_twins():
+        # Added hubs publish their own resync with their first snapshot.
+        if self._relink_twins() or dropped:
             self._publish_resync("hubs_changed")
 
     # Reading state.
 
     def devices(self) -> list[Device]:
-        """One device per physical device: Hub Mesh twins are folded into their source."""
+        """Return one device per physical device, with Hub Mesh twins folded into their source."""
         return [device for device in self.native_devices() if device.twin_of is None]
 
     def native_devices(self) -> list[Device]:
-        """Every device of every active hub, in hub order, twins included."""
+        """Return every device of every active hub in hub order, twins included."""
         devices: list[Device] = []
         for hub_id in self._hubs:
             devices.extend(self._state.hub_devices(hub_id))
@@ -150,7 +153,7 @@ class HubManager:
         return matches[0]
 
     def device_online(self, device: Device) -> bool:
-        """Whether the device can take a command: its hub, or a twin's hub, is reachable."""
+        """Return whether the device can take a command because its hub or a twin's hub is up."""
         if self._hub_reachable(device.hub_id):
             return True
         return any(self._hub_reachable(twin.split(":", 1)[0]) for twin in device.twins)
@@ -179,10 +182,10 @@ class HubManager:
     # Actions.
 
     async def send_command(self, uid: str, command: str, args: list[Any]) -> dict[str, Any]:
-        """Check and send a command, returning after the hub answered.
+        """Check and send a command, and return once the hub has replied.
 
-        Routes to the device's own hub; a twin's command goes to its source hub, and to the
-        twin's hub when the source hub is offline.
+        A command goes to the device's own hub. A twin's command goes to its source hub, or to
+        the twin's hub when the source hub is offline.
         """
         device = self.get_device(uid)
         link = self._links.get(device.hub_id)
@@ -365,7 +368,7 @@ class HubManager:
         return self._state.get(hub_id, device_id)
 
     def _relink_twins(self) -> bool:
-        """Recompute Hub Mesh twins across hubs; return whether the pairing changed."""
+        """Recompute Hub Mesh twins across hubs and return whether the pairing changed."""
         devices = self.native_devices()
         twins = find_twins(devices, self.hub_names(), self._twin_overrides)
         apply_twins(devices, twins)
@@ -411,7 +414,7 @@ class HubManager:
             changed = True
         payload: dict[str, Any] = {"hubId": hub_id}
         if alert is not None:
-            # "cancel" ends the alert; intrusion*, smoke, water, … start one.
+            # "cancel" ends the alert, while intrusion*, smoke, water and others start one.
             self._hsm_alert[hub_id] = None if alert == "cancel" else alert
             payload["alert"] = alert
             changed = True

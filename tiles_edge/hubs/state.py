@@ -24,13 +24,13 @@ BUTTON_EVENTS: frozenset[str] = frozenset({"pushed", "held", "doubleTapped", "re
 # Device fields whose change makes browsers re-fetch the device list.
 _LISTED_FIELDS = ("name", "label", "room", "type", "capabilities", "kind")
 
-# Dedupe entries are pruned once the table holds this many keys.
+# Dedupe entries are pruned once the table contains this many keys.
 _DEDUPE_PRUNE_AT = 4096
 
 
 @dataclass(slots=True)
 class SnapshotDiff:
-    """What a snapshot changed: device events to publish and whether the list changed."""
+    """The changes one snapshot made: device events to publish and device list changes."""
 
     changes: list[dict[str, Any]] = field(default_factory=list)
     added: list[str] = field(default_factory=list)
@@ -144,14 +144,6 @@ class DeviceState:
         value = parse_value(event.name, raw)
         device.attributes[event.name] = Attribute(value=value, raw=raw, unit=unit)
         return self._device_payload(device, event.name, event.source)
-
-    def set_units(self, hub_id: str, device_id: str, units: dict[str, str]) -> None:
-        """Record units from ``/devices/{id}/events`` and apply them to the cached device."""
-        known = self._units.setdefault((hub_id, device_id), {})
-        known.update({name: unit for name, unit in units.items() if unit})
-        device = self.get(hub_id, device_id)
-        if device is not None:
-            apply_units(device, known, self.temperature_scale)
 
     def _carry_over(self, device: Device, old: Device | None) -> None:
         units = self._units.get((device.hub_id, device.device_id), {})
