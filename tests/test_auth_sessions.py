@@ -221,3 +221,31 @@ def test_security_settings_errors(changes: dict[str, object], message: str) -> N
     with pytest.raises(ApiError, match=message) as info:
         SecuritySettings().updated(changes)
     assert info.value.status == 400
+
+
+async def test_periodic_purge_deletes_expired(storage: SqliteStorage, clock: FakeClock) -> None:
+    import asyncio
+    import contextlib
+    import time
+
+    from tiles_edge.auth.passwords import PasswordHasher
+    from tiles_edge.auth.service import AuthOptions, AuthService
+
+    auth = AuthService(
+        AuthOptions(session_idle_minutes=5), hasher=PasswordHasher.insecure_for_tests(), clock=clock
+    )
+    await auth.start(storage)
+    user = await make_user(storage)
+    _, record = await auth.sessions.create(user, kind="password", ip_address=None, user_agent=None)
+    clock.now += 5 * 60
+    task = asyncio.create_task(auth.purge_periodically(interval_s=0.01))
+    try:
+        deadline = time.monotonic() + 30
+        while await storage.get_session_by_hash(record.token_hash) is not None:
+            assert time.monotonic() < deadline, "the expired session was never purged"
+            await asyncio.sleep(0.01)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert task.cancelled()

@@ -32,13 +32,15 @@ from tiles_edge.auth.sessions import (
 )
 from tiles_edge.auth.throttle import LoginThrottle
 from tiles_edge.auth.tokens import hash_token, is_well_formed_api_token, token_matches
-from tiles_edge.errors import ApiError
+from tiles_edge.errors import ApiError, StorageError
 from tiles_edge.storage.records import UserRecord
 
 logger = logging.getLogger(__name__)
 
 # Last-used times of API tokens are written at most this often per token.
 TOKEN_TOUCH_INTERVAL_S = 60.0
+# Seconds between deletions of expired sessions by ``purge_periodically``.
+PURGE_INTERVAL_S = 3600.0
 
 
 class BearerRejectedError(Exception):
@@ -120,7 +122,19 @@ class AuthService:
 
     def set_streams(self, streams: StreamCloser | None) -> None:
         """Use ``streams`` (the event bus) to close the streams of ended sessions."""
-        self.sessions._streams = streams
+        self.sessions.streams = streams
+
+    async def purge_periodically(self, interval_s: float = PURGE_INTERVAL_S) -> None:
+        """Delete expired sessions every ``interval_s`` seconds until cancelled."""
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                purged = await self.sessions.purge_expired()
+            except StorageError as err:
+                logger.warning("could not delete expired sessions: %s", err)
+                continue
+            if purged:
+                logger.info("deleted %d expired session(s)", purged)
 
     async def update_security(self, settings: SecuritySettings) -> None:
         await save_security_settings(self.storage, settings)

@@ -88,7 +88,7 @@ class SessionService:
         self.idle_minutes = idle_minutes
         self.lifetime_s = lifetime_hours * 3600.0
         self._clock = clock
-        self._streams = streams
+        self.streams = streams
 
     def now(self) -> float:
         return self._clock()
@@ -209,5 +209,5 @@ class SessionService:
         return deleted
 
     def _close_streams(self, session_id: int) -> None:
-        if self._streams is not None:
-            self._streams.close_owner(session_owner(session_id))
+        if self.streams is not None:
+            self.streams.close_owner(session_owner(session_id))
