@@ -149,7 +149,7 @@ class HubConfig:
     name: str
     host: str
     app_id: str
-    token: str
+    token: str = field(repr=False)
     transport: Transport = "eventsocket"
     order: int = 0
     active: bool = True
