@@ -5,8 +5,9 @@ from __future__ import annotations
 import socket
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -18,8 +19,13 @@ def free_port() -> int:
         return port
 
 
-def wait_for_json(url: str, process: subprocess.Popen[bytes], timeout_s: float = 60.0) -> object:
-    """Poll ``url`` until it returns JSON, failing early if ``process`` exits."""
+def wait_for_json(
+    url: str,
+    process: subprocess.Popen[bytes],
+    timeout_s: float = 60.0,
+    accept: Callable[[Any], bool] = lambda _: True,
+) -> Any:
+    """Poll ``url`` until ``accept`` takes its JSON; fail early if the process ends."""
     deadline = time.monotonic() + timeout_s
     last_error = "no attempt"
     while time.monotonic() < deadline:
@@ -27,9 +33,9 @@ def wait_for_json(url: str, process: subprocess.Popen[bytes], timeout_s: float =
             raise AssertionError(f"process exited with {process.returncode} before {url} answered")
         try:
             reply = httpx.get(url, timeout=2.0)
-            if reply.status_code == 200:
+            if reply.status_code == 200 and accept(reply.json()):
                 return reply.json()
-            last_error = f"HTTP {reply.status_code}"
+            last_error = f"HTTP {reply.status_code}: {reply.text[:200]}"
         except httpx.HTTPError as err:
             last_error = repr(err)
         time.sleep(0.2)

@@ -68,9 +68,14 @@ def test_zipapp_demo_serves_devices_and_dashboard(zipapp: Path, tmp_path: Path) 
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        devices = wait_for_json(f"{base}/api/devices/native", process, timeout_s=90)
-        assert isinstance(devices, list)
-        assert len(devices) == 59
+        listing = wait_for_json(
+            f"{base}/api/devices/native",
+            process,
+            timeout_s=90,
+            accept=lambda body: len(body["devices"]) == 59,
+        )
+        assert isinstance(listing, dict)
+        assert len(listing["devices"]) == 59
         import httpx
 
         page = httpx.get(f"{base}/", timeout=5)

@@ -36,7 +36,11 @@ def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for_json(f"{base}/health", process)
+        wait_for_json(
+            f"{base}/api/hubs",
+            process,
+            accept=lambda body: all(hub["state"] == "online" for hub in body["hubs"]),
+        )
         yield base
     finally:
         code = stop(process)
@@ -51,13 +55,24 @@ def _expected() -> dict[str, dict[str, object]]:
     return data
 
 
+def _catalog_uids() -> set[str]:
+    uids = set()
+    for hub_id, folder in (("main", "main-hub"), ("garage", "garage-hub")):
+        path = fixtures_dir() / "hubitat" / folder / "devices_all.json"
+        uids |= {f"{hub_id}:{device['id']}" for device in json.loads(path.read_text())}
+    return uids
+
+
 def test_demo_lists_all_59_devices(demo_url: str) -> None:
-    native = httpx.get(f"{demo_url}/api/devices/native", timeout=10).json()
-    assert sorted(device["uid"] for device in native) == sorted(_expected())
+    native = httpx.get(f"{demo_url}/api/devices/native", timeout=10).json()["devices"]
+    uids = {device["uid"] for device in native}
+    assert len(native) == 59
+    assert uids == _catalog_uids()
 
 
 def test_demo_devices_match_expected(demo_url: str) -> None:
-    native = {d["uid"]: d for d in httpx.get(f"{demo_url}/api/devices/native", timeout=10).json()}
+    listing = httpx.get(f"{demo_url}/api/devices/native", timeout=10).json()
+    native = {d["uid"]: d for d in listing["devices"]}
     for uid, facts in _expected().items():
         device = native[uid]
         assert device["kind"] == facts["kind"], uid
@@ -67,7 +82,7 @@ def test_demo_devices_match_expected(demo_url: str) -> None:
 
 
 def test_demo_folds_twins(demo_url: str) -> None:
-    folded = httpx.get(f"{demo_url}/api/devices", timeout=10).json()
+    folded = httpx.get(f"{demo_url}/api/devices", timeout=10).json()["devices"]
     uids = {device["uid"] for device in folded}
     assert len(folded) == 56
     assert "garage:1203" not in uids
@@ -97,7 +112,7 @@ def test_demo_switch_toggle_reaches_sse(demo_url: str) -> None:
     listener = threading.Thread(target=listen, daemon=True)
     listener.start()
     assert connected.wait(10), "the event stream did not open"
-    before = httpx.get(f"{demo_url}/api/device/main:53/info", timeout=10).json()
+    before = httpx.get(f"{demo_url}/api/device/main:53/info", timeout=10).json()["device"]
     target = "off" if before["attributes"]["switch"]["value"] == "on" else "on"
     reply = httpx.post(
         f"{demo_url}/api/device/main:53/command",
@@ -107,7 +122,7 @@ def test_demo_switch_toggle_reaches_sse(demo_url: str) -> None:
     assert reply.status_code == 200, reply.text
     assert seen.wait(15), "no SSE device event for main:53 within 15 s"
     assert received[0]["value"] == target
-    after = httpx.get(f"{demo_url}/api/device/main:53/info", timeout=10).json()
+    after = httpx.get(f"{demo_url}/api/device/main:53/info", timeout=10).json()["device"]
     assert after["attributes"]["switch"]["value"] == target
 
 
@@ -118,5 +133,5 @@ def test_demo_serves_dashboard_page(demo_url: str) -> None:
 
 
 def test_demo_reports_both_hubs_online(demo_url: str) -> None:
-    hubs = httpx.get(f"{demo_url}/api/hubs", timeout=10).json()
+    hubs = httpx.get(f"{demo_url}/api/hubs", timeout=10).json()["hubs"]
     assert {hub["hubId"]: hub["state"] for hub in hubs} == {"main": "online", "garage": "online"}
