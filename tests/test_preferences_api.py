@@ -444,9 +444,6 @@ async def test_migrate_event_asks_for_reload(demo, user_id):
         assert data["userId"] == user_id
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the event stream does not filter preferences events by userId yet"
-)
 async def test_stream_skips_other_user_events(demo, user_id):
     storage = demo.services.storage
     other = await storage.create_user(username="other-stream", password_hash=None)

@@ -21,6 +21,7 @@ from starlette.middleware import Middleware
 from tiles_edge import __version__
 from tiles_edge.api.errors import EXCEPTION_HANDLERS
 from tiles_edge.api.middleware import UnreadBodyMiddleware
+from tiles_edge.api.principal import ensure_local_user
 from tiles_edge.api.routes import build_routes
 from tiles_edge.config import Settings
 from tiles_edge.events.bus import EventBus
@@ -53,6 +54,8 @@ class Services:
     storage: Any = None
     manager: Any = None
     webhook_tokens: WebhookTokens | None = None
+    # The user whose preferences apply to requests without a signed-in principal.
+    local_user_id: int | None = None
     version: str = __version__
     started_monotonic: float = field(default_factory=time.monotonic)
     started_at: float = field(default_factory=time.time)
@@ -148,6 +151,7 @@ async def _run_services(
         if owns_storage:
             await services.storage.open()
         try:
+            services.local_user_id = await ensure_local_user(services.storage)
             hubs: list[HubConfig] = await services.storage.list_hub_configs()
             for hub in hubs:
                 services.logs.masker.add(hub.token)

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
 
 from tiles_edge.api.errors import error_response
+from tiles_edge.api.principal import current_user_id
 from tiles_edge.api.services import services_of
 from tiles_edge.events.bus import BusEvent, Subscription
 
@@ -70,16 +71,20 @@ async def event_stream(request: Request) -> Any:
             "(sse_max_streams); close other tabs or raise the limit",
         )
     owner = getattr(request.state, "session_id", None)
+    user_id = current_user_id(request)
     subscription = bus.subscribe(parse_last_event_id(request), owner=owner)
-    return EventStreamResponse(subscription, services.settings.sse_heartbeat_s)
+    return EventStreamResponse(subscription, services.settings.sse_heartbeat_s, user_id=user_id)
 
 
 class EventStreamResponse:
     """An ASGI response that writes one subscription until it ends or the client leaves."""
 
-    def __init__(self, subscription: Subscription, heartbeat_s: float) -> None:
+    def __init__(
+        self, subscription: Subscription, heartbeat_s: float, *, user_id: int | None = None
+    ) -> None:
         self.subscription = subscription
         self.heartbeat_s = heartbeat_s
+        self.user_id = user_id
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         subscription = self.subscription
@@ -94,6 +99,8 @@ class EventStreamResponse:
                     event = await subscription.next_event(self.heartbeat_s)
                 except StopAsyncIteration:
                     break
+                if event is not None and not self._visible(event):
+                    continue
                 chunk = b": heartbeat\n\n" if event is None else format_event(event)
                 await _send_chunk(send, chunk)
             with contextlib.suppress(OSError):
@@ -106,6 +113,16 @@ class EventStreamResponse:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
+
+    def _visible(self, event: BusEvent) -> bool:
+        """Tell whether this stream's user may see ``event``: preference changes are private.
+
+        The check runs at send time, so events replayed for Last-Event-ID are filtered too.
+        """
+        if event.type != "preferences":
+            return True
+        owner_id: object = event.data.get("userId")
+        return owner_id == self.user_id
 
 
 async def _send_chunk(send: Send, chunk: bytes) -> None:

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from tiles_edge.api import devices, events, hubs, modes, system, webhooks
+from tiles_edge.api import backgrounds, devices, events, hubs, modes, preferences, system, webhooks
 from tiles_edge.api.errors import error_response
 
 Role = Literal["anonymous", "user", "admin"]
@@ -30,6 +30,13 @@ class RouteSpec:
     endpoint: Callable[[Request], Any]
     role: Role
     name: str
+
+
+def _spec_from_row(row: tuple[str, tuple[str, ...], Any, str, str]) -> RouteSpec:
+    path, methods, endpoint, role, name = row
+    if role not in ROLES:
+        raise ValueError(f"route {path} declares unknown role {role!r}; use one of {ROLES}")
+    return RouteSpec(path, methods, endpoint, role, name)
 
 
 ROUTE_TABLE: tuple[RouteSpec, ...] = (
@@ -65,6 +72,7 @@ ROUTE_TABLE: tuple[RouteSpec, ...] = (
         "webhook_mode",
     ),
     RouteSpec("/api/events/stream", ("GET",), events.event_stream, "user", "event_stream"),
+    *(_spec_from_row(row) for row in preferences.ROUTES + backgrounds.ROUTES),
 )
 
 # The dashboard's static files are public so the sign-in page can load.
