@@ -62,3 +62,11 @@ class StorageError(TilesError):
 
 class StorageClosedError(StorageError):
     """The storage was used after ``close()``."""
+
+
+class StorageConflictError(StorageError):
+    """A write broke a uniqueness or reference rule, such as a username already taken."""
+
+
+class StorageNotFoundError(StorageError):
+    """A write named a row that does not exist, such as an unknown hub id."""
