@@ -704,3 +704,14 @@ async def test_log_holds_no_secrets(harness: Harness, caplog: pytest.LogCaptureF
         assert secret not in text
     assert "user=alice" in text
     assert "address=192.168.1.77" in text
+
+
+async def test_short_api_token_warns(
+    storage: SqliteStorage, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="tiles_edge.auth.service")
+    harness = Harness(storage, clock, api_token="hunter2hunter2")
+    await harness.auth.start(storage)
+    [record] = caplog.records
+    assert "14 characters" in record.getMessage()
+    assert "hunter2" not in record.getMessage()

@@ -39,6 +39,8 @@ logger = logging.getLogger(__name__)
 
 # Last-used times of API tokens are written at most this often per token.
 TOKEN_TOUCH_INTERVAL_S = 60.0
+# 32 characters of URL-safe base64 carry 192 bits; generated tokens carry 256.
+MIN_API_TOKEN_LENGTH = 32
 # Seconds between deletions of expired sessions by ``purge_periodically``.
 PURGE_INTERVAL_S = 3600.0
 
@@ -116,6 +118,13 @@ class AuthService:
         self._storage = storage
         self.sessions.storage = storage
         self.security = await load_security_settings(storage)
+        if self.options.api_token and len(self.options.api_token) < MIN_API_TOKEN_LENGTH:
+            logger.warning(
+                "the api_token setting is %d characters long, which is easy to guess: use at "
+                "least %d random characters, or create a token with 'tiles-edge token create'",
+                len(self.options.api_token),
+                MIN_API_TOKEN_LENGTH,
+            )
         purged = await self.sessions.purge_expired()
         if purged:
             logger.info("removed %d expired session(s) at start-up", purged)
