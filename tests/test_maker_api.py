@@ -292,6 +292,9 @@ async def test_token_absent_from_logs_and_errors(
     sim: SimulatedHub, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    # The app quiets these loggers; this test wants every URL httpx would log.
+    caplog.set_level(logging.DEBUG, logger="httpx")
+    caplog.set_level(logging.DEBUG, logger="httpcore")
     token = sim.token
     hub = config_for("main", sim)
     api = MakerApiClient(hub, timeout_s=0.3)
