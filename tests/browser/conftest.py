@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -100,16 +99,3 @@ async def wait_for_command(
 
     await wait_until(logged, timeout_s, f"command {command} for device {device_id}")
     return found[0]
-
-
-async def wait_for_js(
-    page: Page, expression: str, arg: Any = None, timeout_ms: int = WAIT_MS
-) -> None:
-    await page.wait_for_function(expression, arg=arg, timeout=timeout_ms)
-
-
-def js_string(value: str) -> str:
-    return json.dumps(value)
-
-
-AsyncCallable = Callable[[], Awaitable[Any]]

@@ -68,7 +68,7 @@ async def test_dropped_stream_resumes_without_loss(
             context.on("request", on_request)
             page = await open_dashboard(context, proxy.url, page_errors, "#/section/all")
             await tile(page, "main:190").wait_for(timeout=WAIT_MS)
-            # One event first, so that the page holds an event id to resume from.
+            # One event first, so that the page has an event id to resume from.
             demo.sims["main"].set_attribute("190", "pushed", 4)
             await expect(tile(page, "main:190").locator(".last-event")).to_contain_text(
                 "Button 4 pushed", timeout=WAIT_MS

@@ -97,8 +97,7 @@ export class DetailView {
         this.#rows.set(name, row);
         this.#tbody.append(el('tr', { attrs: { 'data-attribute': name } }, [el('th', { text: name, attrs: { scope: 'row' } }), row.value, row.unit]));
       }
-      const raw = attribute?.raw ?? attribute?.value;
-      setText(row.value, raw === null || raw === undefined ? '—' : typeof raw === 'object' ? JSON.stringify(raw) : String(raw));
+      setText(row.value, displayValue(attribute?.raw ?? attribute?.value));
       setText(row.unit, attribute?.unit ?? '');
     }
   }
@@ -160,4 +159,10 @@ export class DetailView {
       el('div', { className: 'row wrap' }, [color, setColor, file, reset]),
     ]);
   }
+}
+
+function displayValue(raw) {
+  if (raw === null || raw === undefined) return '—';
+  if (typeof raw === 'object') return JSON.stringify(raw);
+  return String(raw);
 }

@@ -287,8 +287,9 @@ export class SectionManager {
     const query = this.#search.value.trim();
     for (const node of this.#grid?.children ?? []) {
       const tile = this.#tiles.get(node.dataset.uid);
-      if (!tile) continue;
-      setHidden(node, !DeviceSectionizer.matchesSearch(tile.device, query));
+      // Mode and security tiles are not devices: a search hides them.
+      if (!tile) setHidden(node, query !== '');
+      else setHidden(node, !DeviceSectionizer.matchesSearch(tile.device, query));
     }
   }
 

@@ -21,7 +21,7 @@ export class TemperatureUnits {
     return chosen === 'C' || chosen === 'F' ? chosen : this.#hubScale;
   }
 
-  /** The unit of a reading: its own unit when it has one, else the hub scale. */
+  /** Returns the unit of a reading: its own unit when it has one, else the hub scale. */
   sourceUnit(unit) {
     return temperatureUnitOf(unit) ?? this.#hubScale;
   }

@@ -256,7 +256,7 @@ export class TilesApp {
   }
 }
 
-/** The server wraps lists as {"devices": [...]}; accept the bare form too. */
+/** Returns `reply[key]` for a wrapped reply such as {"devices": [...]}, else the reply itself. */
 function unwrap(reply, key) {
   if (reply && typeof reply === 'object' && !Array.isArray(reply) && key in reply) return reply[key];
   return reply;

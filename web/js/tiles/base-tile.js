@@ -88,7 +88,7 @@ export class BaseTile {
     return timer;
   }
 
-  /** A button of at least 48 px with an icon and/or text. */
+  /** Creates a button of at least 48 px with an icon, a text or both. */
   button(text, { iconName = null, label = null, className = 'btn', onClick } = {}) {
     const node = el('button', { className, attrs: { type: 'button', 'aria-label': label } });
     if (iconName) node.append(icon(iconName));
@@ -98,8 +98,8 @@ export class BaseTile {
   }
 
   /**
-   * A range input that previews while dragged and commits on release. `onPreview(value)`
-   * runs during the drag; `onCommit(value)` once.
+   * Creates a range input that previews while dragged and commits on release:
+   * `onPreview(value)` runs during the drag and `onCommit(value)` once at the end.
    */
   slider({ label, min = 0, max = 100, step = 1, onPreview, onCommit }) {
     const input = el('input', {
@@ -224,7 +224,7 @@ export class BaseTile {
   }
 }
 
-/** The device's page on its hub, or null when the hub address is missing or malformed. */
+/** Returns the device's page on its hub, or null when the hub address is missing or malformed. */
 export function hubDeviceUrl(device) {
   const host = typeof device.hubIp === 'string' ? device.hubIp.trim() : '';
   if (!host || !HOST.test(host) || !/^[\w-]+$/.test(String(device.deviceId ?? ''))) return null;
