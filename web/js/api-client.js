@@ -5,11 +5,13 @@ import { CLIENT_EVENTS } from './constants.js';
 import { Emitter } from './emitter.js';
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  /** `retryAfterS` is the reply's Retry-After in seconds (429 and throttled 401), else null. */
+  constructor(status, code, message, { retryAfterS = null } = {}) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
+    this.retryAfterS = retryAfterS;
   }
 }
 
@@ -132,8 +134,15 @@ export class ApiClient extends Emitter {
       response.status,
       error?.code ?? `http_${response.status}`,
       error?.message ?? `${method} ${path} failed with HTTP ${response.status}`,
+      { retryAfterS: retryAfterSeconds(response.headers.get('retry-after')) },
     );
   }
+}
+
+/** Reads a Retry-After header in its delay-seconds form; an HTTP date gives null. */
+function retryAfterSeconds(value) {
+  if (value === null || !/^\d+$/.test(value.trim())) return null;
+  return Number(value.trim());
 }
 
 async function readJson(response) {
