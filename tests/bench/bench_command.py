@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import httpx
 
 from tests.bench.harness import (
+    cpu_seconds,
     met,
     ms,
     percentile,
@@ -34,7 +35,7 @@ DEVICE_ID = "53"  # Porch Light, a switch on the demo main hub
 TARGET_ADDED_P50_MS = 2.0
 
 
-async def run(requests: int, warmup: int) -> dict[str, list[int]]:
+async def run(requests: int, warmup: int) -> tuple[dict[str, list[int]], float]:
     sim, config = await start_hub("main")
     try:
         async with (
@@ -64,7 +65,10 @@ async def run(requests: int, warmup: int) -> dict[str, list[int]]:
                     raise RuntimeError(f"command failed: HTTP {reply.status_code} {reply.text}")
                 return elapsed
 
+            cpu_start = 0.0
             for index in range(warmup + requests):
+                if index == warmup:
+                    cpu_start = cpu_seconds(server.pid)
                 command = "on" if index % 2 == 0 else "off"
                 if index % 4 < 2:
                     direct_ns = await direct(command)
@@ -75,12 +79,13 @@ async def run(requests: int, warmup: int) -> dict[str, list[int]]:
                 if index >= warmup:
                     samples["direct"].append(direct_ns)
                     samples["server"].append(server_ns)
-            return samples
+            server_cpu_s = cpu_seconds(server.pid) - cpu_start
+            return samples, server_cpu_s
     finally:
         await sim.stop()
 
 
-def report(samples: dict[str, list[int]]) -> None:
+def report(samples: dict[str, list[int]], server_cpu_s: float) -> None:
     direct = samples["direct"]
     server = samples["server"]
     rows = []
@@ -104,6 +109,12 @@ def report(samples: dict[str, list[int]]) -> None:
             ),
             ("added at p99", f"{ms(added_p99)} ms", "-", "-"),
             (
+                "server CPU per round",
+                f"{server_cpu_s * 1000 / max(1, len(server)):.2f} ms",
+                "-",
+                "-",
+            ),
+            (
                 "ratio at p50 (server / direct)",
                 ratio(percentile(server, 0.5), percentile(direct, 0.5)),
                 "-",
@@ -123,8 +134,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     print_header("Command overhead", sys.argv[1:] if argv is None else argv)
-    samples = asyncio.run(run(args.requests, args.warmup))
-    report(samples)
+    samples, server_cpu_s = asyncio.run(run(args.requests, args.warmup))
+    report(samples, server_cpu_s)
+    print(
+        "Server CPU per round is the server process's CPU time over the measured rounds "
+        "divided by their number. A round is one command through the server plus the "
+        "eventsocket events that both commands of the round cause.\n"
+    )
     print_footer()
     return 0
 

@@ -69,6 +69,7 @@ class RunResult:
     server_cpu: float
     clients_cpu: float
     """CPU use of each process while events were emitted and drained, in % of one core."""
+    server_cpu_s: float
 
 
 async def emit(sim: SimulatedHub, first: int, count: int, rate: int) -> tuple[list[int], float]:
@@ -140,11 +141,14 @@ def _cpu_snapshot(server_pid: int, worker_pid: int) -> tuple[float, float, float
 
 def _cpu_use(
     before: tuple[float, float, float, float], after: tuple[float, float, float, float]
-) -> tuple[float, float, float]:
-    """Return the CPU use of this process, the server and the clients in % of one core."""
+) -> tuple[float, float, float, float]:
+    """Return the CPU use of this process, the server and the clients in % of one core.
+
+    The fourth figure is the server's CPU time in seconds.
+    """
     wall = max(after[0] - before[0], 1e-9)
     hub, server, clients = (100 * (after[i] - before[i]) / wall for i in (1, 2, 3))
-    return hub, server, clients
+    return hub, server, clients, after[2] - before[2]
 
 
 def summarise(
@@ -154,7 +158,7 @@ def summarise(
     first: int,
     sent_ns: list[int],
     emit_s: float,
-    cpu: tuple[float, float, float],
+    cpu: tuple[float, float, float, float],
     results: list[dict[str, object]],
 ) -> RunResult:
     latencies: list[int] = []
@@ -193,6 +197,7 @@ def summarise(
         hub_cpu=cpu[0],
         server_cpu=cpu[1],
         clients_cpu=cpu[2],
+        server_cpu_s=cpu[3],
     )
 
 
@@ -258,11 +263,14 @@ def report(results: Sequence[RunResult], seconds: float) -> None:
                 "-" if is_baseline or baseline is None else ratio(r.p50_ns, baseline.p50_ns),
                 "-" if is_baseline or baseline is None else ratio(r.p99_ns, baseline.p99_ns),
                 f"{r.hub_cpu:.0f} / {r.server_cpu:.0f} / {r.clients_cpu:.0f}",
+                "-" if is_baseline else f"{r.server_cpu_s * 1e6 / max(1, r.received):.0f}",
             )
         )
     print(
         f"Each run emits events for {seconds:g} s. CPU is the use of each process while the "
-        "events were emitted and drained, in % of one core.\n"
+        "events were emitted and drained, in % of one core. Server CPU per frame is the "
+        "server's CPU time in that window divided by the benchmark frames the clients "
+        "received, so it includes reading the eventsocket.\n"
     )
     print_table(
         (
@@ -279,6 +287,7 @@ def report(results: Sequence[RunResult], seconds: float) -> None:
             "p50 vs baseline",
             "p99 vs baseline",
             "CPU % hub / server / clients",
+            "server CPU µs per frame",
         ),
         rows,
     )

@@ -3,9 +3,9 @@
 The loaded server has ``--hubs`` simulated hubs of ``--devices`` generated devices each and
 ``--clients`` open event streams (held by ``tests.bench.fanout_clients`` in another
 process). Warm-up: ``--warmup-requests`` reads of ``/api/devices/native`` and
-``--warmup-events`` device events, spread over every hub, that reach every stream. Then
-VmRSS and VmHWM are read from ``/proc/PID/status``. The baseline is the same server with no
-hubs and no clients after the same number of reads.
+``--warmup-events`` device events at ``--warmup-rate`` per second, spread over every hub,
+that reach every stream. Then VmRSS and VmHWM are read from ``/proc/PID/status``. The
+baseline is the same server with no hubs and no clients after the same number of reads.
 
     .venv/bin/python -m tests.bench.bench_memory --hubs 4 --devices 150 --clients 100
 """
@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -62,7 +63,7 @@ async def read_native(url: str, headers: dict[str, str], times: int) -> int:
 
 
 async def measure_loaded(
-    hub_count: int, devices: int, clients: int, requests: int, events: int
+    hub_count: int, devices: int, clients: int, requests: int, events: int, rate: int
 ) -> dict[str, int]:
     sims: list[SimulatedHub] = []
     try:
@@ -87,12 +88,14 @@ async def measure_loaded(
                     out=Path(temp) / "clients.bin",
                 )
                 try:
+                    started = time.monotonic()
                     for index in range(count):
+                        due = started + index / rate
+                        if due > time.monotonic():
+                            await asyncio.sleep(due - time.monotonic())
                         sim = sims[index % len(sims)]
                         device_id = str(index % devices + 1)
                         sim.set_attribute(device_id, ATTRIBUTE, FIRST_SEQUENCE + index, unit="")
-                        if index % 50 == 49:
-                            await asyncio.sleep(0)
                     delivered = await worker.wait_done(DRAIN_S)
                     memory = status_kb(server.pid)
                     results = await worker.stop()
@@ -171,11 +174,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=1000,
         help="device events sent to every stream before the reading (default 1000)",
     )
+    parser.add_argument(
+        "--warmup-rate",
+        type=int,
+        default=100,
+        help="warm-up events per second (default 100)",
+    )
     args = parser.parse_args(argv)
     print_header("Resident memory", sys.argv[1:] if argv is None else argv)
     loaded = asyncio.run(
         measure_loaded(
-            args.hubs, args.devices, args.clients, args.warmup_requests, args.warmup_events
+            args.hubs,
+            args.devices,
+            args.clients,
+            args.warmup_requests,
+            args.warmup_events,
+            args.warmup_rate,
         )
     )
     idle = asyncio.run(measure_idle(args.warmup_requests))
