@@ -1,10 +1,11 @@
-// Entry point, loaded by index.html as a module.
+// Entry point, loaded by index.html as a module. The dashboard starts only after sign-in.
 
+import { AuthManager } from './auth-manager.js';
 import { TilesApp } from './tiles-app.js';
 
 const bench = new URLSearchParams(window.location.search).has('bench');
-const app = new TilesApp(document, { bench });
-app.start().catch((err) => console.error('the dashboard failed to start', err));
+const auth = new AuthManager(document, { createApp: (doc) => new TilesApp(doc, { bench }) });
+auth.start().catch((err) => console.error('the sign-in check failed', err));
 window.addEventListener('pagehide', (event) => {
-  if (!event.persisted) app.close();
+  if (!event.persisted) auth.close();
 });
