@@ -54,9 +54,9 @@ def sqlite_path_for(database_url: str, state_dir: Path) -> Path:
             "a sqlite: database URL takes a file path only, such as "
             "sqlite:///var/lib/tiles-edge/tiles-edge.db"
         )
-    path = Path(unquote(parts.path))
-    if not parts.path or path.name == "":
+    if not parts.path or parts.path.endswith("/"):
         raise StorageError("the sqlite: database URL names no file")
+    path = Path(unquote(parts.path))
     return path if path.is_absolute() else state_dir / path
 
 

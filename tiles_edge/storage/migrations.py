@@ -69,14 +69,14 @@ def split_statements(script: str) -> list[str]:
             if _has_code(statement):
                 statements.append(statement)
             pending = ""
-    # The loop appended a ";" after the last piece, so a leftover here is a statement that
-    # the script never finished.
+    # The loop appended a ";" after the last piece, so a leftover here ends inside a
+    # string, a comment or a trigger body.
     if _has_code(pending.removesuffix(";")):
         raise StorageError(f"migration ends in an incomplete statement: {pending.strip()[:80]!r}")
     return statements
 
 
 def _has_code(statement: str) -> bool:
-    """Whether anything but comments, whitespace and ``;`` is left in ``statement``."""
+    """Return whether ``statement`` contains more than comments, whitespace and ``;``."""
     without_comments = re.sub(r"--[^\n]*|/\*.*?\*/", "", statement, flags=re.DOTALL)
     return without_comments.strip(" \t\r\n;") != ""

@@ -112,11 +112,11 @@ class MatterMapping:
     updated_at: float
 
 
-def check_token_hash(token_hash: str, what: str = "token hash") -> str:
+def check_token_hash(token_hash: str, field_name: str = "token hash") -> str:
     """Return ``token_hash`` when it is lower-case SHA-256 hex, else raise ValueError."""
     if not isinstance(token_hash, str) or not TOKEN_HASH_PATTERN.fullmatch(token_hash):
         raise ValueError(
-            f"{what} must be a SHA-256 digest in 64 lower-case hex characters; "
+            f"{field_name} must be a SHA-256 digest in 64 lower-case hex characters; "
             "hash the token before storing it"
         )
     return token_hash
@@ -145,19 +145,19 @@ def check_role(role: str) -> Role:
     raise ValueError(f"role {role!r} is invalid: use 'admin' or 'user'")
 
 
-def check_name(value: str, what: str, max_length: int = MAX_NAME_LENGTH) -> str:
+def check_name(value: str, field_name: str, max_length: int = MAX_NAME_LENGTH) -> str:
     """Return ``value`` when it is a non-empty string of at most ``max_length`` characters."""
     if not isinstance(value, str) or not value or len(value) > max_length:
-        raise ValueError(f"{what} must be a string of 1 to {max_length} characters")
+        raise ValueError(f"{field_name} must be a string of 1 to {max_length} characters")
     return value
 
 
-def encode_json(value: Any, what: str) -> str:
+def encode_json(value: Any, field_name: str) -> str:
     """Serialise ``value`` as compact JSON, raising ValueError when it is not a JSON value."""
     try:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError, RecursionError) as err:
-        raise ValueError(f"{what} is not a JSON value: {err}") from err
+        raise ValueError(f"{field_name} is not a JSON value: {err}") from err
 
 
 def decode_json(text: str | None) -> Any:

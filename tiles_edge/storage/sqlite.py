@@ -250,7 +250,7 @@ class SqliteStorage:
     async def backup(self, dest: Path) -> None:
         """Write a consistent copy to ``dest`` with VACUUM INTO, replacing ``dest`` atomically.
 
-        Writes continue while the copy runs; the copy holds the state at its start.
+        Writes continue while the copy runs, and the copy contains the state at its start.
         """
         dest = Path(dest)
         database = self._db
@@ -350,10 +350,10 @@ class SqliteStorage:
     async def save_hub_config(self, hub: HubConfig) -> None:
         check_hub_id(hub.hub_id)
         check_transport(hub.transport)
-        for value, what in ((hub.name, "hub name"), (hub.host, "hub host")):
-            check_name(value, what)
-        for value, what in ((hub.app_id, "Maker API app id"), (hub.token, "hub access token")):
-            check_name(value, what)
+        check_name(hub.name, "hub name")
+        check_name(hub.host, "hub host")
+        check_name(hub.app_id, "Maker API app id")
+        check_name(hub.token, "hub access token")
         now = self._clock()
         await self._db.write(
             "INSERT INTO hub_configurations (hub_id, name, host, app_id, token, transport, "

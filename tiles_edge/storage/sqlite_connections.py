@@ -1,9 +1,10 @@
 """The connections to one SQLite file: one writer and a small pool of read-only readers.
 
 Every write runs on the writer inside ``BEGIN IMMEDIATE``, one transaction at a time, so
-writers in this process never meet ``SQLITE_BUSY``; another process that writes the same
-file waits up to ``busy_timeout``. Readers run single statements in autocommit mode, so
-no read transaction outlives its statement and WAL checkpoints are never held back.
+writers in this process never get ``SQLITE_BUSY``. A writer in another process waits for
+the lock up to ``busy_timeout``. Readers run single statements in autocommit mode, so a
+read transaction ends with its statement and does not hold back WAL checkpoints (the
+short ``snapshot()`` block is the one exception).
 
 aiosqlite runs each connection's calls in order on that connection's own thread. A
 transaction interrupted by cancellation therefore still ends with the ROLLBACK queued
@@ -109,7 +110,7 @@ class SqliteConnections:
             mode = next(iter(rows))[0]
             if mode != "wal":
                 raise StorageError(
-                    f"SQLite refused WAL mode for {self.path} (journal mode {mode!r}); "
+                    f"SQLite could not switch {self.path} to WAL mode (journal mode is {mode!r}): "
                     "put the state directory on a local file system"
                 )
             await connection.execute_fetchall(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")

@@ -36,8 +36,13 @@ def find_damage(path: Path, busy_timeout_ms: int) -> list[str]:
     (permissions, a lock held past the busy timeout) raises StorageError, because moving
     a healthy database aside would hide the user's data.
     """
+    # Read-only, because a read-write connection deletes the -wal file of a file that is
+    # not a database when it closes, and checkpoints into a damaged one.
+    uri = f"{path.resolve().as_uri()}?mode=ro"
     try:
-        connection = sqlite3.connect(path, timeout=busy_timeout_ms / 1000, isolation_level=None)
+        connection = sqlite3.connect(
+            uri, uri=True, timeout=busy_timeout_ms / 1000, isolation_level=None
+        )
     except sqlite3.Error as err:
         raise StorageError(f"cannot open the database {path}: {err}") from err
     try:
@@ -124,7 +129,7 @@ def check_backup(backup: Path, latest_version: int) -> int:
     """Run ``PRAGMA integrity_check`` on a backup and return its schema version.
 
     Raises StorageError when the file is missing, damaged, not one of our databases or
-    from a newer schema than this build knows.
+    from a newer schema version than this build supports.
     """
     if not backup.is_file():
         raise StorageError(f"backup {backup} does not exist or is not a file")
