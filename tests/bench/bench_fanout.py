@@ -202,13 +202,17 @@ def summarise(
 
 
 async def run(
-    client_counts: Sequence[int], rates: Sequence[int], seconds: float, drain_s: float
+    client_counts: Sequence[int],
+    rates: Sequence[int],
+    seconds: float,
+    drain_s: float,
+    profile: Path | None = None,
 ) -> list[RunResult]:
     sim, config = await start_hub("main")
     results: list[RunResult] = []
     try:
         streams = max(200, max(client_counts) + 10)
-        async with running_server([config], sse_max_streams=streams) as server:
+        async with running_server([config], sse_max_streams=streams, profile=profile) as server:
             with tempfile.TemporaryDirectory(prefix="tiles-fanout-") as temp:
                 run_index = 1
                 for rate in rates:
@@ -354,9 +358,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=5.0,
         help="seconds to wait after the last event for the clients to catch up (default 5)",
     )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="FILE",
+        help="run the server under cProfile and write its statistics to FILE",
+    )
     args = parser.parse_args(argv)
     print_header("Event fan-out", sys.argv[1:] if argv is None else argv)
-    results = asyncio.run(run(args.clients, args.rates, args.seconds, args.drain))
+    results = asyncio.run(run(args.clients, args.rates, args.seconds, args.drain, args.profile))
     report(results, args.seconds)
     print_footer()
     return 0

@@ -264,12 +264,17 @@ class ServerProcess:
 
 @contextlib.asynccontextmanager
 async def running_server(
-    hubs: Sequence[HubConfig], *, log_level: str = "warning", **settings: Any
+    hubs: Sequence[HubConfig],
+    *,
+    log_level: str = "warning",
+    profile: Path | None = None,
+    **settings: Any,
 ) -> AsyncIterator[ServerProcess]:
     """Store ``hubs`` in a fresh state directory, serve it in a subprocess, sign in.
 
-    ``settings`` become ``TILES_*`` environment variables. The block starts once ``/health``
-    returns 200 and every hub reports ``online``.
+    ``settings`` become ``TILES_*`` environment variables. With ``profile`` the server runs
+    under cProfile and writes its statistics to that file when it stops. The block starts
+    once ``/health`` returns 200 and every hub reports ``online``.
     """
     with tempfile.TemporaryDirectory(prefix="tiles-bench-") as temp:
         state_dir = Path(temp) / "state"
@@ -292,8 +297,10 @@ async def running_server(
             )
         log_file = Path(temp) / "server.log"
         with log_file.open("wb") as log_handle:
+            profiler = [] if profile is None else ["-m", "cProfile", "-o", str(profile)]
             process = await asyncio.create_subprocess_exec(
                 sys.executable,
+                *profiler,
                 "-m",
                 "tiles_edge",
                 "serve",
