@@ -76,6 +76,19 @@ async def test_close_twice_then_use_raises(tmp_path: Path) -> None:
         await storage.open()
 
 
+async def test_concurrent_open_connects_once(tmp_path: Path) -> None:
+    storage = SqliteStorage(tmp_path / "db.sqlite", readers=2)
+
+    await asyncio.gather(storage.open(), storage.open(), storage.open())
+
+    try:
+        assert len(await storage.connection_pragmas()) == 3
+    finally:
+        await storage.close()
+    _join_connection_threads()
+    assert _connection_threads() == []
+
+
 async def test_use_before_open_raises(tmp_path: Path) -> None:
     storage = SqliteStorage(tmp_path / "db.sqlite")
 

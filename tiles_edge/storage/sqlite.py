@@ -87,14 +87,18 @@ class SqliteStorage:
         self._connections: SqliteConnections | None = None
         self._closed = False
         self._registered = False
+        self._open_lock = asyncio.Lock()
 
     # Lifecycle
 
     async def open(self) -> None:
         if self._closed:
             raise StorageClosedError(f"the database {self.path} was closed; open a new storage")
-        if self._connections is not None:
-            return
+        async with self._open_lock:
+            if self._connections is None:
+                await self._connect()
+
+    async def _connect(self) -> None:
         await asyncio.to_thread(self._prepare_file)
         connections = SqliteConnections(
             self.path, busy_timeout_ms=self._busy_timeout_ms, readers=self._readers
@@ -120,8 +124,8 @@ class SqliteStorage:
                 self.startup_alert = (
                     f"The database {self.path} failed its integrity check "
                     f"({'; '.join(problems[:3])}). It was moved to {aside} and a new, empty "
-                    "database was started: restore a backup with 'SqliteStorage.restore' "
-                    "while the server is stopped, or set the server up again."
+                    "database was started: restore a backup while the server is stopped, "
+                    "or add the users and hubs again."
                 )
                 logger.error("%s", self.startup_alert)
         sqlite_files.create_private_file(self.path)
@@ -166,14 +170,17 @@ class SqliteStorage:
         connections = self._connections
         if connections is None:
             return
-        if self._registered:
-            self._registered = False
-            remaining = self._open_paths.get(self._key, 1) - 1
-            if remaining > 0:
-                self._open_paths[self._key] = remaining
-            else:
-                self._open_paths.pop(self._key, None)
-        await connections.close()
+        try:
+            await connections.close()
+        finally:
+            # Only now may restore() replace the file.
+            if self._registered:
+                self._registered = False
+                remaining = self._open_paths.get(self._key, 1) - 1
+                if remaining > 0:
+                    self._open_paths[self._key] = remaining
+                else:
+                    self._open_paths.pop(self._key, None)
 
     async def __aenter__(self) -> Self:
         await self.open()
