@@ -81,3 +81,18 @@ def test_fanout_reports_each_run():
         assert expected == 25 * int(row[1])
         assert 0 <= lost <= expected
         assert re.fullmatch(r"[0-9]+\.[0-9]{2}", p50), row
+
+
+def test_chunked_decoder_any_split():
+    from tests.bench.fanout_clients import ChunkedDecoder
+
+    body = b"id: 1\nevent: device\ndata: {}\n\n" * 3
+    encoded = b"".join(
+        f"{len(part):x}\r\n".encode() + part + b"\r\n" for part in (body[:7], body[7:40], body[40:])
+    )
+    encoded += b"0\r\n\r\n"
+    for split in range(len(encoded) + 1):
+        decoder = ChunkedDecoder()
+        decoded = decoder.feed(encoded[:split]) + decoder.feed(encoded[split:])
+        assert decoded == body, split
+        assert decoder.finished, split

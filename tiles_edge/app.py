@@ -165,6 +165,7 @@ async def _run_services(
 
             if services.manager is None:
                 services.manager = _make_manager(settings, hubs, services.bus)
+            await _load_twin_overrides(services)
             if owns_manager:
                 await _maybe_await(services.manager.start())
             logger.info(
@@ -193,6 +194,14 @@ def _open_storage(settings: Settings) -> Any:
     from tiles_edge.storage import open_storage
 
     return open_storage(settings.database_url, settings.state_dir)
+
+
+async def _load_twin_overrides(services: Services) -> None:
+    """Hand the admin's stored Hub Mesh twin overrides to the manager before it starts."""
+    from tiles_edge.api.hub_config import load_twin_overrides
+
+    if hasattr(services.manager, "set_twin_overrides"):
+        services.manager.set_twin_overrides(await load_twin_overrides(services.storage))
 
 
 def _make_manager(settings: Settings, hubs: list[HubConfig], bus: EventBus) -> Any:

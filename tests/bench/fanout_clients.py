@@ -75,6 +75,9 @@ class ChunkedDecoder:
         self.finished = False
 
     def feed(self, data: bytes) -> bytes:
+        if self.finished:
+            # Only the trailer section follows the last chunk.
+            return b""
         self._buffer += data
         out = bytearray()
         buffer = self._buffer

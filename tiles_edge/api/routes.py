@@ -16,7 +16,19 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from tiles_edge.api import backgrounds, devices, events, hubs, modes, preferences, system, webhooks
+from tiles_edge.api import (
+    backgrounds,
+    devices,
+    events,
+    hub_config,
+    hubs,
+    modes,
+    preferences,
+    selections,
+    settings,
+    system,
+    webhooks,
+)
 from tiles_edge.api.errors import error_response
 
 Role = Literal["anonymous", "user", "admin"]
@@ -73,6 +85,7 @@ ROUTE_TABLE: tuple[RouteSpec, ...] = (
     ),
     RouteSpec("/api/events/stream", ("GET",), events.event_stream, "user", "event_stream"),
     *(_spec_from_row(row) for row in preferences.ROUTES + backgrounds.ROUTES),
+    *(_spec_from_row(row) for row in hub_config.ROUTES + settings.ROUTES + selections.ROUTES),
 )
 
 # The dashboard's static files are public so the sign-in page can load.
