@@ -65,10 +65,11 @@ class RunResult:
     p99_ns: float
     max_ns: float
     emit_s: float
+    # CPU use of each process while the events were emitted and drained, in % of one core.
     hub_cpu: float
     server_cpu: float
     clients_cpu: float
-    """CPU use of each process while events were emitted and drained, in % of one core."""
+    # The server's CPU time in the same window, in seconds.
     server_cpu_s: float
 
 
@@ -295,6 +296,12 @@ def report(results: Sequence[RunResult], seconds: float) -> None:
         ),
         rows,
     )
+    failed = [r for r in results if r.errors]
+    for r in failed:
+        print(
+            f"{r.errors} of {r.clients} clients of the run '{r.path}' at {r.rate}/s stopped "
+            "early with an error, so their missing events count as lost.\n"
+        )
     target = next(
         (
             r
