@@ -33,10 +33,10 @@ ADMIN_ROUTES = [
 
 
 async def sign_in_page(
-    context: BrowserContext, url: str, errors: PageErrors, user: str, pw: str
+    context: BrowserContext, url: str, errors: PageErrors, user: str, password: str
 ) -> Page:
     page = await open_sign_in(context, url, errors)
-    await submit_form(page, user, pw)
+    await submit_form(page, user, password)
     await page.wait_for_selector("html[data-stream='open']", timeout=WAIT_MS)
     return page
 
@@ -135,7 +135,7 @@ async def test_admin_creates_disables_resets_user(
         finally:
             await bob_context.close()
 
-        # The last active admin cannot demote itself; the server's reason is shown.
+        # The last active admin cannot demote itself, and the page shows the server's reason.
         await user_row(page, ADMIN_USERNAME).locator("select[name='role']").select_option("user")
         message = dialog.locator(".users-message")
         await expect(message).to_contain_text("would leave no active admin", timeout=WAIT_MS)

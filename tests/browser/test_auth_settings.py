@@ -84,7 +84,7 @@ async def test_change_password_dialog(
         await dialog.locator("button[type='submit']").click()
         await expect(dialog).to_be_hidden(timeout=WAIT_MS)
         await expect(page.locator("#toasts")).to_contain_text("Password changed")
-        # This browser holds the new session: the stream reconnects and the page stays.
+        # This browser has the new session: the stream reconnects and the page stays.
         await page.wait_for_selector("html[data-stream='open']", timeout=WAIT_MS)
         assert await page.evaluate("document.documentElement.dataset.auth") == "signed-in"
         async with demo.anonymous_client() as other:

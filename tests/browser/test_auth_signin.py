@@ -14,7 +14,7 @@ from tiles_edge.auth.throttle import LoginThrottle
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
 
-# Failed sign-ins answered with 401 are expected console entries in these tests.
+# Returns the HTTP status of a same-origin fetch made by the page itself.
 FETCH_STATUS = """
 async ([method, path]) => {
   const response = await fetch(path, {

@@ -282,7 +282,7 @@ class AccountChrome {
     const close = el('button', { className: 'btn close', text: 'Close', attrs: { type: 'button' } });
     this.#on(close, 'click', () => dialog.close());
     const role = user.role === ROLES.ADMIN ? 'Admin' : 'User';
-    const how = this.#session.kind === 'trusted' ? 'through a trusted network, without a password' : 'with a password';
+    const method = this.#session.kind === 'trusted' ? 'through a trusted network, without a password' : 'with a password';
     const actions = el('div', { className: 'account-actions' });
 
     const action = (text, className, handler) => {
@@ -303,7 +303,7 @@ class AccountChrome {
     action('Sign out', 'primary account-sign-out', () => this.#onSignOut());
     return [
       el('header', { className: 'detail-head' }, [el('h2', { text: 'Account', attrs: { id: 'account-title' } }), close]),
-      el('p', { className: 'account-summary', text: `Signed in as ${user.username ?? '?'} (${role}) ${how}.` }),
+      el('p', { className: 'account-summary', text: `Signed in as ${user.username ?? '?'} (${role}) ${method}.` }),
       actions,
     ];
   }
