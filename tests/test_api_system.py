@@ -152,9 +152,19 @@ async def test_route_table_roles():
     assert roles["/api/webhook/mode/{token}"] == "anonymous"
     assert roles["/api/logs"] == "admin"
     assert roles["/api/events/stream"] == "user"
+    # The sign-in doors are the only public API routes besides the hub webhooks.
+    sign_in_doors = {
+        "/api/auth/setup",
+        "/api/auth/login",
+        "/api/auth/logout",
+        "/api/auth/session",
+        "/api/auth/register",
+    }
     for path, role in roles.items():
-        if path.startswith("/api/") and "webhook" not in path:
+        if path.startswith("/api/") and "webhook" not in path and path not in sign_in_doors:
             assert role in ("user", "admin"), path
+    for path in sign_in_doors:
+        assert roles[path] == "anonymous", path
 
 
 async def test_masker_patterns():
@@ -187,8 +197,13 @@ async def test_log_buffer_masks_exceptions():
 async def test_app_without_lifespan_reports_starting(tmp_path):
     app = create_app(Settings(state_dir=tmp_path))
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        reply = await client.get("/api/devices")
+    # The Host must pass the allow list, which accepts any IP address.
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+        anonymous = await client.get("/api/devices")
+        reply = await client.post(
+            "/api/auth/login", json={"username": "admin", "password": "some password"}
+        )
+    assert anonymous.status_code == 401
     assert reply.status_code == 503
     assert reply.json()["error"]["code"] == "starting"
 

@@ -10,7 +10,7 @@ import pytest
 import pytest_asyncio
 from apphelpers import running_demo
 from test_backgrounds_images import JPEG_6X5, WEBP_LOSSY_5X4, make_gif, make_png
-from test_preferences_api import assert_error, open_stream
+from test_preferences_api import admin_id, assert_error, open_stream
 
 from tiles_edge.backgrounds import BackgroundStore
 from tiles_edge.errors import ApiError
@@ -32,8 +32,7 @@ async def demo(tmp_path_factory):
 
 @pytest_asyncio.fixture(loop_scope="module")
 async def user_id(demo) -> int:
-    user_id = demo.services.local_user_id
-    assert isinstance(user_id, int)
+    user_id = await admin_id(demo)
     # Each test starts without backgrounds.
     store = BackgroundStore(demo.services.storage, demo.settings.state_dir)
     await store.remove_user(user_id)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import free_port, start, stop, wait_for_json
+from tests.processes import free_port, signed_in_client, start, stop, wait_for_json
 from tiles_edge import __version__
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -63,17 +63,23 @@ def test_zipapp_demo_serves_devices_and_dashboard(zipapp: Path, tmp_path: Path) 
             "--state-dir",
             str(tmp_path / "state"),
             "--no-generator",
+            "--admin-password",
+            "zipapp admin password",
         ],
         tmp_path / "demo.log",
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        listing = wait_for_json(
-            f"{base}/api/devices/native",
-            process,
-            timeout_s=90,
-            accept=lambda body: len(body["devices"]) == 59,
-        )
+        with signed_in_client(
+            base, process, "admin", "zipapp admin password", timeout_s=90
+        ) as client:
+            listing = wait_for_json(
+                f"{base}/api/devices/native",
+                process,
+                timeout_s=90,
+                accept=lambda body: len(body["devices"]) == 59,
+                client=client,
+            )
         assert isinstance(listing, dict)
         assert len(listing["devices"]) == 59
         import httpx

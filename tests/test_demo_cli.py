@@ -11,13 +11,16 @@ import httpx
 import pytest
 
 from tests.conftest import fixtures_dir
-from tests.processes import free_port, start, stop, wait_for_json
+from tests.processes import free_port, signed_in_client, start, stop, wait_for_json
 
 pytestmark = pytest.mark.slow
 
+ADMIN_PASSWORD = "demo admin password"
+
 
 @pytest.fixture(scope="module")
-def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, httpx.Client]]:
+    """The demo's URL and a client signed in as its admin."""
     tmp = tmp_path_factory.mktemp("demo")
     port = free_port()
     process = start(
@@ -31,22 +34,40 @@ def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             "--state-dir",
             str(tmp / "state"),
             "--no-generator",
+            "--admin-password",
+            ADMIN_PASSWORD,
         ],
         tmp / "demo.log",
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for_json(
-            f"{base}/api/hubs",
-            process,
-            accept=lambda body: all(hub["state"] == "online" for hub in body["hubs"]),
-        )
-        yield base
+        with signed_in_client(base, process, "admin", ADMIN_PASSWORD) as client:
+            wait_for_json(
+                f"{base}/api/hubs",
+                process,
+                accept=lambda body: all(hub["state"] == "online" for hub in body["hubs"]),
+                client=client,
+            )
+            yield base, client
     finally:
         code = stop(process)
         log_text = (tmp / "demo.log").read_text(errors="replace")
         assert code == 0, log_text[-3000:]
         assert "Traceback" not in log_text, log_text[-3000:]
+        assert f"Sign in as 'admin' with the password: {ADMIN_PASSWORD}" in log_text
+        assert ADMIN_PASSWORD not in log_text.replace(
+            f"Sign in as 'admin' with the password: {ADMIN_PASSWORD}", ""
+        )
+
+
+@pytest.fixture
+def demo_url(demo_run: tuple[str, httpx.Client]) -> str:
+    return demo_run[0]
+
+
+@pytest.fixture
+def demo(demo_run: tuple[str, httpx.Client]) -> httpx.Client:
+    return demo_run[1]
 
 
 def _expected() -> dict[str, dict[str, object]]:
@@ -63,15 +84,15 @@ def _catalog_uids() -> set[str]:
     return uids
 
 
-def test_demo_lists_all_59_devices(demo_url: str) -> None:
-    native = httpx.get(f"{demo_url}/api/devices/native", timeout=10).json()["devices"]
+def test_demo_lists_all_59_devices(demo: httpx.Client) -> None:
+    native = demo.get("/api/devices/native", timeout=10).json()["devices"]
     uids = {device["uid"] for device in native}
     assert len(native) == 59
     assert uids == _catalog_uids()
 
 
-def test_demo_devices_match_expected(demo_url: str) -> None:
-    listing = httpx.get(f"{demo_url}/api/devices/native", timeout=10).json()
+def test_demo_devices_match_expected(demo: httpx.Client) -> None:
+    listing = demo.get("/api/devices/native", timeout=10).json()
     native = {d["uid"]: d for d in listing["devices"]}
     for uid, facts in _expected().items():
         device = native[uid]
@@ -81,8 +102,8 @@ def test_demo_devices_match_expected(demo_url: str) -> None:
             assert device["twinOf"] == facts["twinOf"], uid
 
 
-def test_demo_folds_twins(demo_url: str) -> None:
-    folded = httpx.get(f"{demo_url}/api/devices", timeout=10).json()["devices"]
+def test_demo_folds_twins(demo: httpx.Client) -> None:
+    folded = demo.get("/api/devices", timeout=10).json()["devices"]
     uids = {device["uid"] for device in folded}
     assert len(folded) == 56
     assert "garage:1203" not in uids
@@ -90,13 +111,13 @@ def test_demo_folds_twins(demo_url: str) -> None:
     assert front_door["twins"] == ["garage:1203"]
 
 
-def test_demo_switch_toggle_reaches_sse(demo_url: str) -> None:
+def test_demo_switch_toggle_reaches_sse(demo: httpx.Client) -> None:
     received: list[dict[str, object]] = []
     seen = threading.Event()
     connected = threading.Event()
 
     def listen() -> None:
-        with httpx.stream("GET", f"{demo_url}/api/events/stream", timeout=20) as stream:
+        with demo.stream("GET", "/api/events/stream", timeout=20) as stream:
             connected.set()
             event_type = None
             for line in stream.iter_lines():
@@ -112,17 +133,17 @@ def test_demo_switch_toggle_reaches_sse(demo_url: str) -> None:
     listener = threading.Thread(target=listen, daemon=True)
     listener.start()
     assert connected.wait(10), "the event stream did not open"
-    before = httpx.get(f"{demo_url}/api/device/main:53/info", timeout=10).json()["device"]
+    before = demo.get("/api/device/main:53/info", timeout=10).json()["device"]
     target = "off" if before["attributes"]["switch"]["value"] == "on" else "on"
-    reply = httpx.post(
-        f"{demo_url}/api/device/main:53/command",
+    reply = demo.post(
+        "/api/device/main:53/command",
         json={"command": target, "args": []},
         timeout=10,
     )
     assert reply.status_code == 200, reply.text
     assert seen.wait(15), "no SSE device event for main:53 within 15 s"
     assert received[0]["value"] == target
-    after = httpx.get(f"{demo_url}/api/device/main:53/info", timeout=10).json()["device"]
+    after = demo.get("/api/device/main:53/info", timeout=10).json()["device"]
     assert after["attributes"]["switch"]["value"] == target
 
 
@@ -132,6 +153,18 @@ def test_demo_serves_dashboard_page(demo_url: str) -> None:
     assert "text/html" in page.headers["content-type"]
 
 
-def test_demo_reports_both_hubs_online(demo_url: str) -> None:
-    hubs = httpx.get(f"{demo_url}/api/hubs", timeout=10).json()["hubs"]
+def test_demo_reports_both_hubs_online(demo: httpx.Client) -> None:
+    hubs = demo.get("/api/hubs", timeout=10).json()["hubs"]
     assert {hub["hubId"]: hub["state"] for hub in hubs} == {"main": "online", "garage": "online"}
+
+
+def test_demo_needs_sign_in(demo_url: str) -> None:
+    assert httpx.get(f"{demo_url}/api/devices", timeout=10).status_code == 401
+    assert httpx.get(f"{demo_url}/health", timeout=10).status_code == 200
+    wrong = httpx.post(
+        f"{demo_url}/api/auth/login",
+        json={"username": "admin", "password": "not the password"},
+        headers={"origin": demo_url},
+        timeout=10,
+    )
+    assert wrong.status_code == 401

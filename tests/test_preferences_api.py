@@ -12,9 +12,8 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from apphelpers import DEFAULT_WAIT_S, running_demo
+from apphelpers import ADMIN_USERNAME, DEFAULT_WAIT_S, running_demo
 
-from tiles_edge.api.principal import ensure_local_user
 from tiles_edge.errors import ApiError
 from tiles_edge.preferences import MAX_VALUE_BYTES, PreferenceService
 
@@ -31,11 +30,17 @@ async def demo(tmp_path_factory):
 
 @pytest_asyncio.fixture(loop_scope="module")
 async def user_id(demo) -> int:
-    user_id = demo.services.local_user_id
-    assert isinstance(user_id, int)
+    """The id of the admin that ``demo.client`` is signed in as."""
+    user_id = await admin_id(demo)
     # Each test starts from an empty set of preferences.
     await demo.services.storage.delete_preferences(user_id)
     return user_id
+
+
+async def admin_id(demo) -> int:
+    record = await demo.services.storage.get_user_by_username(ADMIN_USERNAME)
+    assert record is not None
+    return int(record.id)
 
 
 def assert_error(reply: httpx.Response, status: int) -> dict[str, str]:
@@ -86,7 +91,7 @@ class EventReader:
 @contextlib.asynccontextmanager
 async def open_stream(demo) -> AsyncIterator[EventReader]:
     # A client of its own, like a second browser tab.
-    client = httpx.AsyncClient(base_url=demo.url, timeout=DEFAULT_WAIT_S)
+    client = demo.admin_client(timeout=DEFAULT_WAIT_S)
     async with client, client.stream("GET", "/api/events/stream") as response:
         assert response.status_code == 200
         reader = EventReader(response)
@@ -103,10 +108,12 @@ async def put(demo, category: str, key: str, value: Any, **kwargs: Any) -> httpx
 # Round trips
 
 
-async def test_app_creates_local_user(demo):
-    record = await demo.services.storage.get_user_by_username("local")
-    assert record is not None
-    assert demo.services.local_user_id == record.id
+async def test_preferences_need_sign_in(demo, user_id):
+    async with demo.anonymous_client() as anonymous:
+        assert_error(await anonymous.get(BASE), 401)
+        reply = await anonymous.put(f"{BASE}/appearance/theme", json={"value": "dark"})
+        assert_error(reply, 401)
+    assert await demo.services.storage.get_preferences(user_id) == {}
 
 
 @pytest.mark.parametrize(
@@ -184,9 +191,9 @@ async def test_delete_then_delete_again(demo, user_id):
 async def test_values_survive_restart(tmp_path):
     async with running_demo(tmp_path, hubs=()) as first:
         assert (await put(first, "appearance", "scale", "C")).status_code == 200
-        first_user = first.services.local_user_id
+        first_user = await admin_id(first)
     async with running_demo(tmp_path, hubs=()) as second:
-        assert second.services.local_user_id == first_user
+        assert await admin_id(second) == first_user
         reply = await second.client.get(f"{BASE}/appearance/scale")
         assert reply.status_code == 200
         assert reply.json()["value"] == "C"
@@ -446,17 +453,15 @@ async def test_migrate_event_asks_for_reload(demo, user_id):
 
 async def test_stream_skips_other_user_events(demo, user_id):
     storage = demo.services.storage
-    other = await storage.create_user(username="other-stream", password_hash=None)
-    services = demo.services
+    other_id = await demo.add_user("other-stream")
     try:
-        async with open_stream(demo) as stream:
-            # Write as the second user through the local user id, since this app has no
-            # sign-in, then as the stream's own user.
-            services.local_user_id = other.id
-            try:
-                assert (await put(demo, "appearance", "theirs", 1)).status_code == 200
-            finally:
-                services.local_user_id = user_id
+        async with (
+            open_stream(demo) as stream,
+            demo.signed_in_client("other-stream") as other,
+        ):
+            # The second user writes first, then the stream's own user.
+            reply = await other.put(f"{BASE}/appearance/theirs", json={"value": 1})
+            assert reply.status_code == 200
             assert (await put(demo, "appearance", "marker", 2)).status_code == 200
 
             seen: list[str] = []
@@ -468,7 +473,7 @@ async def test_stream_skips_other_user_events(demo, user_id):
             await stream.next("preferences", record)
             assert "theirs" not in seen
     finally:
-        await storage.delete_user(other.id)
+        await storage.delete_user(other_id)
 
 
 # Users
@@ -493,24 +498,17 @@ async def test_other_user_invisible(demo, user_id):
 
 
 async def test_writes_scoped_to_acting_user(demo, user_id):
-    # Acting as a second user through the local user id, since this app has no sign-in.
     storage = demo.services.storage
-    other = await storage.create_user(username="other-acting", password_hash=None)
-    services = demo.services
+    other_id = await demo.add_user("other-acting")
     try:
-        services.local_user_id = other.id
-        assert (await put(demo, "appearance", "owner", "other")).status_code == 200
-    finally:
-        services.local_user_id = user_id
-    try:
+        async with demo.signed_in_client("other-acting") as other:
+            reply = await other.put(f"{BASE}/appearance/owner", json={"value": "other"})
+            assert reply.status_code == 200
+            assert (await other.get(f"{BASE}/appearance/owner")).json()["value"] == "other"
         assert_error(await demo.client.get(f"{BASE}/appearance/owner"), 404)
-        found, value = await storage.get_preference(other.id, "appearance", "owner")
+        found, value = await storage.get_preference(other_id, "appearance", "owner")
         assert found
         assert value == "other"
+        assert await storage.get_preferences(user_id) == {}
     finally:
-        await storage.delete_user(other.id)
-
-
-async def test_ensure_local_user_is_idempotent(demo, user_id):
-    assert await ensure_local_user(demo.services.storage) == user_id
-    assert await ensure_local_user(demo.services.storage) == user_id
+        await storage.delete_user(other_id)

@@ -142,31 +142,25 @@ def test_client_id_rejects(client_id: object):
     assert caught.value.status == 400
 
 
-def make_request(principal: Any = None, local_user_id: Any = None) -> Request:
+def make_request(principal: Any = None) -> Request:
     app = Starlette()
-    app.state.services = SimpleNamespace(local_user_id=local_user_id)
     state = {} if principal is None else {"principal": principal}
     return Request({"type": "http", "app": app, "state": state, "headers": []})
 
 
-def test_current_user_prefers_principal():
-    request = make_request(SimpleNamespace(user_id=7), local_user_id=1)
-    assert current_user_id(request) == 7
+def test_current_user_is_the_principal():
+    assert current_user_id(make_request(SimpleNamespace(user_id=7))) == 7
 
 
 def test_current_user_accepts_mapping_principal():
-    assert current_user_id(make_request({"user_id": 9}, local_user_id=1)) == 9
-
-
-def test_current_user_falls_back_to_local():
-    assert current_user_id(make_request(None, local_user_id=3)) == 3
+    assert current_user_id(make_request({"user_id": 9})) == 9
 
 
 @pytest.mark.parametrize(
-    ("principal", "local_user_id"),
-    [(None, None), (SimpleNamespace(user_id=None), 3), ({"user_id": "7"}, 3), (None, True)],
+    "principal",
+    [None, SimpleNamespace(user_id=None), {"user_id": "7"}, SimpleNamespace(user_id=True)],
 )
-def test_current_user_without_user_is_401(principal, local_user_id):
+def test_current_user_without_user_is_401(principal):
     with pytest.raises(ApiError) as caught:
-        current_user_id(make_request(principal, local_user_id))
+        current_user_id(make_request(principal))
     assert caught.value.status == 401

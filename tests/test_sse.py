@@ -208,7 +208,7 @@ async def test_shutdown_ends_open_streams(tmp_path):
     # A long graceful timeout: shutdown must not wait for it.
     async with running_demo(tmp_path, hubs=(), graceful_timeout_s=120.0) as demo:
         streams = []
-        async with httpx.AsyncClient(base_url=demo.url, timeout=READ_TIMEOUT_S) as client:
+        async with demo.admin_client(timeout=READ_TIMEOUT_S) as client:
             for _ in range(3):
                 request = client.build_request("GET", "/api/events/stream")
                 streams.append(await client.send(request, stream=True))

@@ -1,7 +1,11 @@
 """The Starlette application: routes, exception handlers, and the services' lifespan.
 
-Start-up order: storage, hub configurations, webhook token hashes, the hub manager.
-Shutdown runs the other way round, after the event bus has ended every open stream.
+Start-up order: storage, accounts (the auth service and its session purge), hub
+configurations, webhook token hashes, the hub manager. Shutdown runs the other way round,
+after the event bus has ended every open stream.
+
+Every request passes the security middleware (``tiles_edge.auth.middleware``), which
+enforces the role each route declares in ``tiles_edge.api.routes``.
 """
 
 from __future__ import annotations
@@ -19,10 +23,13 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
 from tiles_edge import __version__
+from tiles_edge.api import backgrounds, preferences
 from tiles_edge.api.errors import EXCEPTION_HANDLERS
 from tiles_edge.api.middleware import UnreadBodyMiddleware
-from tiles_edge.api.principal import ensure_local_user
 from tiles_edge.api.routes import build_routes
+from tiles_edge.auth.middleware import SecuredStarlette, security_middleware
+from tiles_edge.auth.passwords import PasswordHasher
+from tiles_edge.auth.service import AuthOptions, AuthService
 from tiles_edge.config import Settings
 from tiles_edge.events.bus import EventBus
 from tiles_edge.hubs.model import HubConfig
@@ -38,6 +45,8 @@ logger = logging.getLogger(__name__)
 
 # Records kept for GET /api/logs.
 LOG_BUFFER_SIZE = 100
+WEBHOOK_PREFIX = "/api/webhook/"
+WEBHOOK_BODY_SLACK = 16
 
 
 @dataclass(eq=False)
@@ -54,8 +63,6 @@ class Services:
     storage: Any = None
     manager: Any = None
     webhook_tokens: WebhookTokens | None = None
-    # The user whose preferences apply to requests without a signed-in principal.
-    local_user_id: int | None = None
     version: str = __version__
     started_monotonic: float = field(default_factory=time.monotonic)
     started_at: float = field(default_factory=time.time)
@@ -90,12 +97,14 @@ def create_app(
     storage: Any = None,
     bus: EventBus | None = None,
     manager: Any = None,
+    password_hasher: PasswordHasher | None = None,
 ) -> Starlette:
     """Build the app; services start in its lifespan.
 
     A ``storage`` or ``manager`` passed in belongs to the caller, who opens and closes or
     starts and stops it. Those the app makes itself it also ends. The bus is always closed
-    at shutdown, because that is what ends the open event streams.
+    at shutdown, because that is what ends the open event streams. ``password_hasher``
+    replaces the default bcrypt cost 12 hasher; only tests pass a cheaper one.
     """
     settings = settings if settings is not None else Settings()
     # httpx logs every request URL at INFO, and Maker API URLs carry the access token.
@@ -115,17 +124,38 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with _run_services(
-            services, owns_storage=storage is None, owns_manager=manager is None
+            services, auth, owns_storage=storage is None, owns_manager=manager is None
         ):
             yield
 
-    app = Starlette(
-        routes=build_routes(_web_root()),
-        middleware=[Middleware(UnreadBodyMiddleware, max_drain_bytes=settings.max_body_bytes)],
+    auth = AuthService(
+        AuthOptions.from_settings(settings), hasher=password_hasher, streams=services.bus
+    )
+    routes = build_routes(_web_root())
+    app = SecuredStarlette(
+        routes=routes,
+        middleware=[
+            Middleware(UnreadBodyMiddleware, max_drain_bytes=settings.max_body_bytes),
+            *security_middleware(
+                auth,
+                max_body_bytes=settings.max_body_bytes,
+                body_limits={
+                    **preferences.BODY_LIMITS,
+                    **backgrounds.body_limits(settings.max_upload_bytes),
+                    # Webhooks cap their own body at max_body_bytes and reply to an oversize
+                    # one as to any other rejection, so the middleware cap here only stops
+                    # bodies far beyond that.
+                    WEBHOOK_PREFIX: settings.max_body_bytes * WEBHOOK_BODY_SLACK,
+                },
+                media_types=backgrounds.MEDIA_TYPES,
+                routes=routes,
+            ),
+        ],
         exception_handlers=dict(EXCEPTION_HANDLERS),
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.auth = auth
     return app
 
 
@@ -138,7 +168,7 @@ def begin_shutdown(app: Any) -> None:
 
 @contextlib.asynccontextmanager
 async def _run_services(
-    services: Services, *, owns_storage: bool, owns_manager: bool
+    services: Services, auth: AuthService, *, owns_storage: bool, owns_manager: bool
 ) -> AsyncIterator[None]:
     settings = services.settings
     root_logger = logging.getLogger()
@@ -151,7 +181,8 @@ async def _run_services(
         if owns_storage:
             await services.storage.open()
         try:
-            services.local_user_id = await ensure_local_user(services.storage)
+            await auth.start(services.storage)
+            services.spawn(auth.purge_periodically(), "session-purge")
             hubs: list[HubConfig] = await services.storage.list_hub_configs()
             for hub in hubs:
                 services.logs.masker.add(hub.token)

@@ -1,4 +1,4 @@
-"""The ``tiles-edge`` command line: serve, demo, settings and hub management."""
+"""The ``tiles-edge`` command line: serve, demo, settings, hubs, users and API tokens."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from tiles_edge.config import (
     load_settings,
 )
 from tiles_edge.errors import TilesError
+from tiles_edge.usercli import UserCliError
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ class CliError(TilesError):
 
 
 STORAGE_SETTINGS = ("state_dir", "database_url", "hub_timeout_s", "webhook_base_url")
+ACCOUNT_SETTINGS = ("state_dir", "database_url", "password_min_length")
 
 
 def _settings_parent(only: tuple[str, ...] | None = None) -> argparse.ArgumentParser:
@@ -68,6 +70,7 @@ def _settings_parent(only: tuple[str, ...] | None = None) -> argparse.ArgumentPa
 def build_parser() -> argparse.ArgumentParser:
     parent = _settings_parent()
     storage_parent = _settings_parent(STORAGE_SETTINGS)
+    account_parent = _settings_parent(ACCOUNT_SETTINGS)
     parser = argparse.ArgumentParser(
         prog="tiles-edge",
         description="MOBIUS.TILES Edge: a live tile dashboard for Hubitat Elevation hubs.",
@@ -100,6 +103,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not generate background activity (power readings, motion, temperatures)",
     )
     demo.add_argument("--seed", type=int, default=None, help="seed of the activity generator")
+    demo.add_argument(
+        "--admin-password",
+        default=None,
+        help="password of the demo's 'admin' account (default: generated and printed)",
+    )
 
     commands.add_parser(
         "settings", parents=[parent], help="print the effective settings (secrets masked)"
@@ -132,7 +140,41 @@ def build_parser() -> argparse.ArgumentParser:
         "test", parents=[storage_parent], help="check a stored hub's host, app id and token"
     )
     test.add_argument("hub_id", metavar="ID")
+    _add_account_commands(commands, account_parent)
     return parser
+
+
+def _add_account_commands(commands: Any, parent: argparse.ArgumentParser) -> None:
+    user = commands.add_parser("user", help="manage the accounts stored in the database")
+    actions = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
+    add = actions.add_parser(
+        "add",
+        parents=[parent],
+        help="add a user (password from $TILES_USER_PASSWORD, else asked for)",
+    )
+    add.add_argument("--admin", action="store_true", help="give the user the admin role")
+    add.add_argument("username", metavar="USERNAME")
+    actions.add_parser("list", parents=[parent], help="list users")
+    for action, text in (
+        ("passwd", "set a user's password and end their sessions"),
+        ("disable", "disable a user and end their sessions"),
+        ("delete", "delete a user with their sessions, tokens and preferences"),
+        ("unlock", "let a user throttled after failed sign-ins try again at once"),
+    ):
+        command = actions.add_parser(action, parents=[parent], help=text)
+        command.add_argument("username", metavar="USERNAME")
+
+    token = commands.add_parser("token", help="manage API tokens for scripts")
+    token_actions = token.add_subparsers(dest="api_key_action", metavar="ACTION", required=True)
+    create = token_actions.add_parser(
+        "create", parents=[parent], help="create a token and print it once"
+    )
+    create.add_argument("--user", required=True, help="the user the token acts as")
+    create.add_argument("--name", required=True, help="what the token is for")
+    listing = token_actions.add_parser("list", parents=[parent], help="list tokens")
+    listing.add_argument("--user", default=None, help="only this user's tokens")
+    revoke = token_actions.add_parser("revoke", parents=[parent], help="revoke a token")
+    revoke.add_argument("token_id", type=int, metavar="ID")
 
 
 def _settings_from_args(args: argparse.Namespace, **defaults: Any) -> Settings:
@@ -163,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return _dispatch(args)
-    except (SettingsError, CliError) as err:
+    except (SettingsError, CliError, UserCliError) as err:
         print(f"tiles-edge: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -193,12 +235,24 @@ def _dispatch(args: argparse.Namespace) -> int:
         )
         _configure_logging(settings.log_level)
         catalogs = [tuple(item) for item in args.hub_catalog or []]
-        asyncio.run(_demo(settings, catalogs, generator=not args.no_generator, seed=args.seed))
+        asyncio.run(
+            _demo(
+                settings,
+                catalogs,
+                generator=not args.no_generator,
+                seed=args.seed,
+                admin_password=args.admin_password,
+            )
+        )
         return 0
     if args.command == "hub":
         settings = _settings_from_args(args)
         logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
         return asyncio.run(_hub_command(settings, args))
+    if args.command in ("user", "token"):
+        settings = _settings_from_args(args)
+        logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+        return asyncio.run(_account_command(settings, args))
     raise CliError(f"unknown command {args.command!r}")
 
 
@@ -227,6 +281,7 @@ async def _demo(
     *,
     generator: bool,
     seed: int | None,
+    admin_password: str | None,
 ) -> None:
     from tiles_edge.demo import DemoHubSpec, run_demo
 
@@ -235,7 +290,12 @@ async def _demo(
     else:
         specs = [DemoHubSpec(hub_id=hub_id, name=name) for hub_id, name in DEMO_HUBS]
     await run_demo(
-        settings, specs, generator=generator, seed=seed, shutdown_trigger=_shutdown_signal()
+        settings,
+        specs,
+        generator=generator,
+        seed=seed,
+        shutdown_trigger=_shutdown_signal(),
+        admin_password=admin_password,
     )
 
 
@@ -284,3 +344,32 @@ async def _hub_command(settings: Settings, args: argparse.Namespace) -> int:
     if args.hub_command == "test":
         return await test_hub(settings, args.hub_id)
     raise CliError(f"unknown hub action {args.hub_command!r}")
+
+
+async def _account_command(settings: Settings, args: argparse.Namespace) -> int:
+    from tiles_edge import usercli
+
+    if args.command == "token":
+        if args.api_key_action == "create":
+            return await usercli.create_token(settings, args.user, args.name)
+        if args.api_key_action == "list":
+            return await usercli.list_tokens(settings, args.user)
+        if args.api_key_action == "revoke":
+            return await usercli.revoke_token(settings, args.token_id)
+        raise CliError(f"unknown token action {args.api_key_action!r}")
+    action = args.user_command
+    if action == "add":
+        password = usercli.read_new_password()
+        return await usercli.add_user(settings, args.username, password, admin=args.admin)
+    if action == "list":
+        return await usercli.list_users(settings)
+    if action == "passwd":
+        password = usercli.read_new_password()
+        return await usercli.change_password(settings, args.username, password)
+    if action == "disable":
+        return await usercli.disable_user(settings, args.username)
+    if action == "delete":
+        return await usercli.delete_user(settings, args.username)
+    if action == "unlock":
+        return await usercli.unlock_user(settings, args.username)
+    raise CliError(f"unknown user action {action!r}")

@@ -17,6 +17,10 @@ from tiles_edge.hubs.model import HubConfig
 
 log = logging.getLogger(__name__)
 
+DEMO_ADMIN_USERNAME = "admin"
+# Random bytes of a generated admin password (16 characters of URL-safe base64).
+GENERATED_PASSWORD_BYTES = 12
+
 
 @dataclass(frozen=True, slots=True)
 class DemoHubSpec:
@@ -95,6 +99,50 @@ async def store_demo_hubs(settings: Settings, hubs: list[HubConfig]) -> None:
         await storage.close()
 
 
+def demo_admin_password(given: str | None) -> str:
+    """Return ``given``, or a new random password when none was given."""
+    return given if given else secrets.token_urlsafe(GENERATED_PASSWORD_BYTES)
+
+
+async def store_demo_admin(settings: Settings, password: str, hasher: Any = None) -> None:
+    """Make the database hold an active admin named ``admin`` whose password is ``password``.
+
+    An existing ``admin`` (a reused state directory) gets the password and the admin role.
+    """
+    from tiles_edge.api.auth import SETUP_DONE_KEY
+    from tiles_edge.auth.passwords import PasswordHasher
+    from tiles_edge.storage import open_storage
+
+    hasher = (
+        hasher if hasher is not None else PasswordHasher(min_length=settings.password_min_length)
+    )
+    try:
+        hasher.validate(password)
+    except TilesError as err:
+        raise TilesError(f"--admin-password: {err}") from err
+    password_hash = await hasher.hash(password)
+    storage = open_storage(settings.database_url, settings.state_dir)
+    await storage.open()
+    try:
+        existing = await storage.get_user_by_username(DEMO_ADMIN_USERNAME)
+        if existing is None:
+            await storage.create_user(
+                username=DEMO_ADMIN_USERNAME, password_hash=password_hash, role="admin"
+            )
+        else:
+            await storage.update_user(
+                existing.id,
+                password_hash=password_hash,
+                role="admin",
+                active=True,
+                auth_enabled=True,
+            )
+            await storage.delete_user_sessions(existing.id)
+        await storage.set_app_state(SETUP_DONE_KEY, True)
+    finally:
+        await storage.close()
+
+
 async def run_demo(
     settings: Settings,
     specs: list[DemoHubSpec],
@@ -102,11 +150,19 @@ async def run_demo(
     generator: bool,
     seed: int | None,
     shutdown_trigger: asyncio.Event,
+    admin_password: str | None = None,
 ) -> None:
+    """Serve the dashboard in front of simulated hubs until ``shutdown_trigger`` is set.
+
+    The database gets an admin named ``admin`` with ``admin_password``, or with a generated
+    password; either is printed next to the URL once the server listens.
+    """
     from tiles_edge.app import create_app
     from tiles_edge.server import serve
 
     settings.state_dir.mkdir(parents=True, exist_ok=True)
+    password = demo_admin_password(admin_password)
+    await store_demo_admin(settings, password)
     started = await start_simulators(specs, generator=generator, seed=seed)
     try:
         await store_demo_hubs(settings, [hub for _, _, hub in started])
@@ -121,6 +177,7 @@ async def run_demo(
             await ready.wait()
             sys.stdout.write(
                 f"MOBIUS.TILES Edge demo is running: http://{shown_host}:{settings.port}/\n"
+                f"Sign in as '{DEMO_ADMIN_USERNAME}' with the password: {password}\n"
                 f"State directory: {settings.state_dir}\n"
                 "Press Ctrl+C to stop.\n"
             )

@@ -10,7 +10,7 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
-from tests.apphelpers import wait_until
+from tests.apphelpers import sign_in_browser, wait_until
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -71,7 +71,8 @@ def page_errors() -> PageErrors:
 async def open_dashboard(
     context: BrowserContext, url: str, errors: PageErrors, hash_path: str = ""
 ) -> Page:
-    """Open the dashboard and wait until the event stream is live and tiles exist."""
+    """Sign the context in as the demo admin, open the dashboard and wait for live tiles."""
+    await sign_in_browser(context, url)
     page = errors.watch(await context.new_page())
     await page.goto(url + "/" + hash_path)
     await page.wait_for_selector("html[data-stream='open']", timeout=WAIT_MS)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import BrowserContext, Route, expect
 
-from tests.apphelpers import running_demo
+from tests.apphelpers import running_demo, sign_in_browser
 from tests.browser.conftest import REPO_ROOT, WAIT_MS, PageErrors, open_dashboard, tile
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
@@ -126,6 +126,7 @@ async def test_works_under_strict_csp(
     tmp_path: Path, context: BrowserContext, page_errors: PageErrors
 ) -> None:
     async with running_demo(tmp_path) as demo:
+        await sign_in_browser(context, demo.url)
         page = await context.new_page()
         violations: list[str] = []
         page.on(

@@ -22,6 +22,7 @@ from tiles_edge.auth.principal import Principal
 from tiles_edge.auth.service import AuthService
 from tiles_edge.auth.sessions import SessionKind, trusted_entry_for
 from tiles_edge.auth.tokens import hash_token, new_api_token
+from tiles_edge.auth.unlock import apply_unlock_request
 from tiles_edge.errors import ApiError, StorageConflictError
 from tiles_edge.storage.records import ApiTokenRecord, UserRecord
 
@@ -213,6 +214,9 @@ async def login(request: Request) -> Response:
     address = str(client)
 
     wait = auth.throttle.retry_after(username, address)
+    if wait and await apply_unlock_request(auth.storage, auth.throttle, username):
+        auth.security_log.event("user_unlock", outcome="ok", user=username, address=client)
+        wait = auth.throttle.retry_after(username, address)
     if wait:
         auth.security_log.event("login", outcome="throttled", user=username, address=client)
         response = error_response(

@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from tiles_edge.api import (
+    auth,
     backgrounds,
     devices,
     events,
@@ -84,7 +85,7 @@ ROUTE_TABLE: tuple[RouteSpec, ...] = (
         "webhook_mode",
     ),
     RouteSpec("/api/events/stream", ("GET",), events.event_stream, "user", "event_stream"),
-    *(_spec_from_row(row) for row in preferences.ROUTES + backgrounds.ROUTES),
+    *(_spec_from_row(row) for row in preferences.ROUTES + backgrounds.ROUTES + auth.ROUTES),
     *(_spec_from_row(row) for row in hub_config.ROUTES + settings.ROUTES + selections.ROUTES),
 )
 
