@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.async_api import BrowserContext, Page, expect
 
-from tests.apphelpers import Demo, running_demo
+from tests.apphelpers import Demo, running_demo, wait_until
 from tests.browser.conftest import WAIT_MS, PageErrors, open_dashboard, tile, wait_for_command
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
@@ -186,3 +186,32 @@ async def test_rejected_command_rolls_back(
         await expect(page.locator(".toast-error")).to_contain_text("Porch Light", timeout=WAIT_MS)
         await expect(toggle).to_have_attribute("aria-pressed", before or "false")
         demo.sims["main"].faults.error_status = None
+
+
+async def test_mode_and_hsm_tiles_round_trip(
+    tmp_path: Path, context: BrowserContext, page_errors: PageErrors
+) -> None:
+    async with dashboard(tmp_path, context, page_errors, "all") as (demo, page, _watch):
+        sim = demo.sims["main"]
+        mode = tile(page, "main:mode")
+        night = mode.get_by_role("button", name="Night", exact=True)
+        await night.click()
+        await wait_until(
+            lambda: any(entry["name"] == "Night" and entry["active"] for entry in sim.modes),
+            15.0,
+            "mode Night active on the hub",
+        )
+        await expect(night).to_have_attribute("aria-pressed", "true", timeout=WAIT_MS)
+        await expect(mode.locator(".tile-status")).to_have_text("Night")
+
+        security = tile(page, "main:hsm")
+        await security.get_by_role("button", name="Away").click()
+        await wait_until(lambda: sim.hsm == "armedAway", 15.0, "HSM armedAway on the hub")
+        await expect(security.locator(".tile-status")).to_have_text("Armed away", timeout=WAIT_MS)
+
+        sim.emit_location("hsmAlert", "intrusion")
+        await expect(security.locator(".tile-status")).to_have_text(
+            "Alert: Intrusion · Armed away", timeout=WAIT_MS
+        )
+        sim.emit_location("hsmAlert", "cancel")
+        await expect(security.locator(".tile-status")).to_have_text("Armed away")

@@ -36,6 +36,7 @@ async def status(request: Request) -> Response:
     services = services_of(request)
     manager = services.manager
     devices = len(manager.native_devices()) if manager is not None else 0
+    database = await _database_health(services.storage)
     return JSONResponse(
         {
             "version": services.version,
@@ -45,6 +46,14 @@ async def status(request: Request) -> Response:
             "devices": devices,
             "sseClients": services.bus.subscriber_count,
             "lastEventId": services.bus.last_id,
+            # The file path of a SQLite database; never a database URL, which may hold a
+            # password.
+            "database": {
+                "ok": bool(database.get("ok")),
+                "backend": database.get("backend"),
+                "path": database.get("path") if database.get("backend") == "sqlite" else None,
+                "sizeBytes": database.get("size_bytes"),
+            },
         }
     )
 

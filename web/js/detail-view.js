@@ -15,11 +15,17 @@ export class DetailView {
   #rows = new Map();
   #updatedNode = null;
   #tbody = null;
+  #pageListeners = new AbortController();
 
   constructor(dialog, deps) {
     this.#dialog = dialog;
     this.#deps = deps;
-    dialog.addEventListener('close', () => this.#teardown());
+    dialog.addEventListener('close', () => this.#teardown(), { signal: this.#pageListeners.signal });
+  }
+
+  destroy() {
+    this.close();
+    this.#pageListeners.abort();
   }
 
   get uid() {
@@ -84,7 +90,13 @@ export class DetailView {
       el('p', { className: 'muted', text: 'Loading commands' }),
     ]);
     this.#dialog.setAttribute('aria-labelledby', 'detail-title');
-    this.#dialog.replaceChildren(header, table, this.commandsNode, this.#backgroundSection(device));
+    this.#dialog.replaceChildren(
+      header,
+      table,
+      this.commandsNode,
+      this.#sectionsSection(device),
+      this.#backgroundSection(device),
+    );
     this.#patch(device);
   }
 
@@ -138,6 +150,35 @@ export class DetailView {
       this.#deps.commands.send(uid, command.name, args);
     });
     return el('div', { className: 'command-row' }, [send, ...inputs]);
+  }
+
+  /** Check boxes that add the device to custom sections by hand, besides their keywords. */
+  #sectionsSection(device) {
+    const preferences = this.#deps.preferences;
+    const stored = preferences.get('sections', 'custom', []);
+    const sections = Array.isArray(stored) ? stored : [];
+    if (sections.length === 0) return null;
+    const boxes = sections.map((section) => {
+      const box = el('input', {
+        attrs: { type: 'checkbox', checked: Array.isArray(section.uids) && section.uids.includes(device.uid) },
+      });
+      this.#on(box, 'change', () => {
+        const latest = preferences.get('sections', 'custom', []);
+        const updated = (Array.isArray(latest) ? latest : []).map((entry) => {
+          if (entry.id !== section.id) return entry;
+          const uids = new Set(Array.isArray(entry.uids) ? entry.uids : []);
+          if (box.checked) uids.add(device.uid);
+          else uids.delete(device.uid);
+          return { ...entry, uids: [...uids] };
+        });
+        preferences.set('sections', 'custom', updated);
+      });
+      return el('label', { className: 'check' }, [box, el('span', { text: section.name })]);
+    });
+    return el('section', { className: 'sections', attrs: { 'aria-label': 'Custom sections' } }, [
+      el('h3', { text: 'Custom sections' }),
+      el('div', { className: 'row wrap' }, boxes),
+    ]);
   }
 
   #backgroundSection(device) {

@@ -116,8 +116,8 @@ export class SectionManager {
     this.#hubTilesFor(hubId).mode.setModes(modes);
   }
 
-  setHsm(hubId, status) {
-    this.#hubTilesFor(hubId).hsm.setStatus(status);
+  setHsm(hubId, status, alert = undefined) {
+    this.#hubTilesFor(hubId).hsm.setStatus(status, alert);
   }
 
   setEditing(editing) {

@@ -10,14 +10,25 @@ export class SettingsPanel {
   #backgrounds;
   #ui;
   #listeners = null;
+  #pageListeners = new AbortController();
+  #sections;
 
-  constructor(doc, { preferences, backgrounds, ui }) {
+  /** `sections()` returns the sections in their current order, as SectionManager has them. */
+  constructor(doc, { preferences, backgrounds, ui, sections }) {
+    this.#sections = sections;
     this.#dialog = doc.querySelector(SELECTORS.SETTINGS);
     this.#preferences = preferences;
     this.#backgrounds = backgrounds;
     this.#ui = ui;
-    doc.querySelector(SELECTORS.SETTINGS_BUTTON).addEventListener('click', () => this.open());
-    this.#dialog.addEventListener('close', () => this.#teardown());
+    const { signal } = this.#pageListeners;
+    doc.querySelector(SELECTORS.SETTINGS_BUTTON).addEventListener('click', () => this.open(), { signal });
+    this.#dialog.addEventListener('close', () => this.#teardown(), { signal });
+  }
+
+  destroy() {
+    if (this.#dialog.open) this.#dialog.close();
+    this.#teardown();
+    this.#pageListeners.abort();
   }
 
   open() {
@@ -53,6 +64,7 @@ export class SettingsPanel {
         this.#select('Temperature unit', 'temperatureUnit', [['', 'Hub default'], ['F', '°F'], ['C', '°C']], ''),
       ]),
       this.#defaultBackground(),
+      this.#sectionOrder(),
       this.#customSections(),
     ];
   }
@@ -92,6 +104,31 @@ export class SettingsPanel {
     this.#on(apply, 'click', () => report(this.#backgrounds.setColor('default', color.value)));
     this.#on(reset, 'click', () => report(this.#backgrounds.reset('default')));
     return el('section', { attrs: { 'aria-label': 'Default background' } }, [el('h3', { text: 'Default tile background' }), el('div', { className: 'row wrap' }, [color, apply, reset])]);
+  }
+
+  #sectionOrder() {
+    const list = el('ol', { className: 'section-order' });
+    const renderList = () => {
+      const ids = this.#sections().map((section) => section.id);
+      list.replaceChildren(
+        ...this.#sections().map((section, index) => {
+          const move = (delta) => {
+            const order = [...ids];
+            order.splice(index, 1);
+            order.splice(index + delta, 0, section.id);
+            this.#preferences.set('sections', 'order', order);
+            renderList();
+          };
+          const up = el('button', { className: 'btn small', text: 'Up', attrs: { type: 'button', 'aria-label': `Move ${section.name} up`, disabled: index === 0 } });
+          const down = el('button', { className: 'btn small', text: 'Down', attrs: { type: 'button', 'aria-label': `Move ${section.name} down`, disabled: index === ids.length - 1 } });
+          this.#on(up, 'click', () => move(-1));
+          this.#on(down, 'click', () => move(1));
+          return el('li', {}, [el('span', { text: section.name }), el('span', { className: 'row' }, [up, down])]);
+        }),
+      );
+    };
+    renderList();
+    return el('section', { attrs: { 'aria-label': 'Section order' } }, [el('h3', { text: 'Section order' }), list]);
   }
 
   #customSections() {

@@ -11,6 +11,7 @@ import { EventStream } from './event-stream.js';
 import { PreferenceManager } from './preference-manager.js';
 import { SectionManager } from './section-manager.js';
 import { SettingsPanel } from './settings-panel.js';
+import { SettingsPage } from './settings-page.js';
 import { TemperatureUnits } from './temperature-units.js';
 import { DeviceFactory } from './tiles/device-factory.js';
 import { UIManager } from './ui-manager.js';
@@ -59,6 +60,12 @@ export class TilesApp {
       preferences: this.preferences,
       backgrounds: this.backgrounds,
       ui: this.ui,
+      sections: () => this.sections.sections(),
+    });
+    this.settingsPage = new SettingsPage(doc, {
+      api: this.api,
+      preferences: this.preferences,
+      openAppearance: () => this.settingsPanel.open(),
     });
     this.ui.attach(this);
   }
@@ -77,6 +84,7 @@ export class TilesApp {
     const cached = this.cache.load();
     if (cached) this.state.replaceAll(cached);
     this.sections.route();
+    this.settingsPage.route();
 
     const settings = await this.#loadSettings();
     this.units.hubScale = settings.temperatureScale;
@@ -137,6 +145,8 @@ export class TilesApp {
     this.preferences.close();
     this.commands.clear();
     this.sections.destroy();
+    this.settingsPage.destroy();
+    this.settingsPanel.destroy();
     this.ui.destroy();
   }
 
@@ -209,7 +219,7 @@ export class TilesApp {
         if (typeof data.hubId === 'string') this.sections.setModes(data.hubId, data.modes);
         break;
       case SSE_EVENTS.HSM:
-        if (typeof data.hubId === 'string') this.sections.setHsm(data.hubId, data.status);
+        if (typeof data.hubId === 'string') this.sections.setHsm(data.hubId, data.status, data.alert);
         break;
       case SSE_EVENTS.PREFERENCES:
         if (data.category === BACKGROUND_CATEGORY) this.backgrounds.applyRemote(data);

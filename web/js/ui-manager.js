@@ -29,13 +29,14 @@ export class UIManager {
   }
 
   /** Connects the detail view once the collaborators exist. */
-  attach({ api, state, commands, units, backgrounds }) {
+  attach({ api, state, commands, units, backgrounds, preferences }) {
     this.detail = new DetailView(this.doc.querySelector(SELECTORS.DETAIL), {
       api,
       state,
       commands,
       units,
       backgrounds,
+      preferences,
       ui: this,
     });
   }
@@ -139,7 +140,7 @@ export class UIManager {
     this.#timers.clear();
     if (this.#nightTimer !== null) clearTimeout(this.#nightTimer);
     this.#listeners.abort();
-    this.detail?.close();
+    this.detail?.destroy();
   }
 
   #later(callback, delayMs) {

@@ -94,17 +94,25 @@ export class HsmTile extends HubTile {
     });
     this.body.append(this.choices.root);
     this.status = null;
+    this.alert = null;
   }
 
-  setStatus(status) {
-    this.status = typeof status === 'string' ? status : null;
+  /**
+   * Shows the HSM status. `alert` is the latest hsmAlert value: intrusion, smoke, water and
+   * others start an alert, "cancel" ends it, undefined leaves the current alert as it is.
+   */
+  setStatus(status, alert = undefined) {
+    if (typeof status === 'string') this.status = status;
+    if (alert === 'cancel' || alert === null) this.alert = null;
+    else if (typeof alert === 'string') this.alert = alert;
     const selected = HSM_ACTIONS.find((entry) => this.#matches(entry, this.status));
     this.choices.sync(
       HSM_ACTIONS.map((entry) => ({ value: entry.action, text: entry.text })),
       selected ? selected.action : null,
     );
-    setText(this.statusNode, this.status ? humanize(this.status) : 'Unknown');
-    const alarm = this.status !== null && ALARM_STATUSES.test(this.status);
+    const statusText = this.status ? humanize(this.status) : 'Unknown';
+    setText(this.statusNode, this.alert ? `Alert: ${humanize(this.alert)} · ${statusText}` : statusText);
+    const alarm = this.alert !== null || (this.status !== null && ALARM_STATUSES.test(this.status));
     this.root.classList.toggle('is-alert', alarm);
     this.root.classList.toggle('is-on', this.status !== null && this.status.startsWith('armed'));
   }
