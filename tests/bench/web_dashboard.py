@@ -23,6 +23,7 @@ import asyncio
 import copy
 import gzip
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -31,7 +32,7 @@ from typing import Any
 
 from playwright.async_api import Browser, Page, Route, async_playwright
 
-from tests.apphelpers import Demo, running_demo
+from tests.apphelpers import Demo, running_demo, sign_in_browser
 from tests.bench.harness import machine_info, percentile
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -68,6 +69,7 @@ def padded_devices(devices: list[dict[str, Any]], count: int) -> list[dict[str, 
 
 async def open_with_devices(browser: Browser, demo: Demo, body: str, query: str) -> Page:
     context = await browser.new_context(viewport={"width": 1920, "height": 1080})
+    await sign_in_browser(context, demo.url)
     page = await context.new_page()
 
     async def fulfill(route: Route) -> None:
@@ -171,6 +173,7 @@ async def main(argv: list[str]) -> None:
     )
     parser.add_argument("--runs", type=int, default=5, help="page loads for the first render")
     args = parser.parse_args(argv)
+    load_start = os.getloadavg()
 
     with tempfile.TemporaryDirectory() as state:
         async with running_demo(Path(state), sse_queue_size=4096) as demo:
@@ -187,7 +190,9 @@ async def main(argv: list[str]) -> None:
 
     count, raw, zipped = web_size()
     info = machine_info()
+    load_end = os.getloadavg()
     print(f"machine: {json.dumps(info)}")
+    print(f"1-minute load average: {load_start[0]:.1f} at start, {load_end[0]:.1f} at end")
     print(
         f"first render of {TILE_COUNT} tiles (median of {args.runs}): "
         f"{first['render_ms']:.1f} ms rendered, {first['frame_ms']:.1f} ms to the first frame"
