@@ -116,3 +116,48 @@ async def test_unsent_preference_survives_outage_and_reload(
         # Failed loads while the proxy refused connections are expected console errors.
         unexpected = [error for error in page_errors.errors if "ERR_" not in error]
         assert unexpected == []
+
+
+# A 1x1 transparent PNG.
+TINY_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
+)
+
+
+async def test_tile_background_color_and_image(
+    tmp_path: Path, context: BrowserContext, page_errors: PageErrors
+) -> None:
+    async with running_demo(tmp_path) as demo:
+        first = await open_dashboard(context, demo.url, page_errors, "#/section/switches")
+        second = await open_dashboard(context, demo.url, page_errors, "#/section/switches")
+        porch = tile(first, "main:53")
+        await porch.locator(".tile-label").dblclick()
+        detail = first.locator("#detail-dialog")
+        await detail.get_by_label("Tile background color").fill("#aa3300")
+        await detail.get_by_role("button", name="Use color").click()
+        bg_of = "node => node.style.getPropertyValue('--tile-bg')"
+        await first.wait_for_function(
+            f"() => ({bg_of})(document.querySelector(\"[data-uid='main:53']\")) === '#aa3300'",
+            timeout=WAIT_MS,
+        )
+        await second.wait_for_function(
+            f"() => ({bg_of})(document.querySelector(\"[data-uid='main:53']\")) === '#aa3300'",
+            timeout=WAIT_MS,
+        )
+
+        await detail.get_by_label("Tile background image").set_input_files(
+            {"name": "dot.png", "mimeType": "image/png", "buffer": TINY_PNG}
+        )
+        image_of = "node => node.style.getPropertyValue('--tile-bg-image')"
+        await first.wait_for_function(
+            f"() => ({image_of})(document.querySelector(\"[data-uid='main:53']\"))"
+            ".startsWith('url(\"/api/user/backgrounds/')",
+            timeout=WAIT_MS,
+        )
+        stored = (await demo.client.get("/api/user/backgrounds")).json()
+        assert stored["main:53"]["type"] == "image"
+        image = await demo.client.get(stored["main:53"]["url"])
+        assert image.status_code == 200
+        assert image.content == TINY_PNG
+        assert page_errors.errors == []
