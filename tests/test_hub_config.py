@@ -64,7 +64,7 @@ def test_mask_token_hides_short_tokens():
 async def test_add_hub_makes_its_devices_appear_live(tmp_path):
     async with (
         running_demo(tmp_path, hubs=("main",)) as demo,
-        garage_sim() as (sim, config),
+        garage_sim() as (_sim, config),
         demo.client.stream("GET", "/api/events/stream") as stream,
     ):
         reader = SseReader(stream)
@@ -128,7 +128,8 @@ async def test_delete_drops_hub_and_its_devices(tmp_path):
         assert reply.status_code == 200
         await reader.next_of_type("resync")
         devices = (await demo.client.get("/api/devices")).json()["devices"]
-        assert devices and not any(device["uid"].startswith("garage:") for device in devices)
+        assert devices
+        assert not any(device["uid"].startswith("garage:") for device in devices)
         assert [hub["hubId"] for hub in (await demo.client.get("/api/hubs")).json()["hubs"]] == [
             "main"
         ]
@@ -272,7 +273,9 @@ async def test_webhook_rotate_invalidates_the_old_url(tmp_path):
 
 async def test_webhook_silence_shows_degraded_with_reason(tmp_path):
     async with running_demo(tmp_path, hubs=("main",), hub_webhook_silence_s=0.3) as demo:
-        reply = await demo.client.post("/api/hub-config", json={"hubId": "main", "transport": "webhook"})
+        reply = await demo.client.post(
+            "/api/hub-config", json={"hubId": "main", "transport": "webhook"}
+        )
         assert reply.status_code == 200
 
         async def degraded() -> bool:

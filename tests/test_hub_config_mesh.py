@@ -22,7 +22,9 @@ async def test_split_then_clear_a_twin(tmp_path):
         twin, source = sorted(found.items())[0]
         assert twin not in await device_uids(demo)
 
-        reply = await demo.client.post("/api/hub-config/mesh", json={"action": "split", "uid": twin})
+        reply = await demo.client.post(
+            "/api/hub-config/mesh", json={"action": "split", "uid": twin}
+        )
         assert reply.status_code == 200, reply.text
         assert {"uid": twin, "action": "split", "source": None} in reply.json()["overrides"]
         assert twin not in reply.json()["twins"]
@@ -30,7 +32,9 @@ async def test_split_then_clear_a_twin(tmp_path):
         rows = await demo.services.storage.list_device_selections(None, "twin_override")
         assert [(row.device_uid, row.value) for row in rows] == [(twin, None)]
 
-        reply = await demo.client.post("/api/hub-config/mesh", json={"action": "clear", "uid": twin})
+        reply = await demo.client.post(
+            "/api/hub-config/mesh", json={"action": "clear", "uid": twin}
+        )
         assert reply.json()["twins"][twin] == source
         assert twin not in await device_uids(demo)
 
@@ -53,7 +57,9 @@ async def test_merge_two_devices_by_hand(tmp_path):
 async def test_override_is_loaded_at_start_up(tmp_path):
     async with running_demo(tmp_path) as demo:
         twin = sorted(await twins(demo))[0]
-        reply = await demo.client.post("/api/hub-config/mesh", json={"action": "split", "uid": twin})
+        reply = await demo.client.post(
+            "/api/hub-config/mesh", json={"action": "split", "uid": twin}
+        )
         assert reply.status_code == 200
     async with running_demo(tmp_path) as demo:
         assert twin not in await twins(demo)

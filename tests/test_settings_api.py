@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from apphelpers import ADMIN_PASSWORD, USER_PASSWORD, running_demo
 
 
