@@ -258,6 +258,6 @@ function writeJson(storage, key, value) {
   try {
     storage?.setItem(key, JSON.stringify(value));
   } catch {
-    // Storage full or disabled: memory still holds the value and the server gets it.
+    // Storage full or disabled: the value stays in memory and still goes to the server.
   }
 }

@@ -39,6 +39,7 @@ export class TilesApp {
     this.backgrounds = new BackgroundManager(this.api);
     this.units = new TemperatureUnits(this.preferences, DEFAULT_SETTINGS.temperatureScale);
     this.ui = new UIManager(doc);
+
     this.commands = new CommandTracker({ api: this.api, state: this.state, ui: this.ui });
     this.factory = new DeviceFactory({
       state: this.state,
@@ -47,6 +48,7 @@ export class TilesApp {
       units: this.units,
       backgrounds: this.backgrounds,
     });
+
     this.sections = new SectionManager(doc, {
       state: this.state,
       factory: this.factory,

@@ -20,7 +20,10 @@ export class GarageDoorTile extends BaseTile {
     setText(this.actionText, closed ? 'Open' : 'Close');
     setAttr(this.action, 'aria-label', `${closed ? 'Open' : 'Close'} ${device.label}`);
     this.action.disabled = moving;
-    const tone = door === 'open' ? 'alert' : moving ? 'warn' : door === 'closed' ? null : 'warn';
+    // Open is an alert, closed is quiet, and moving or unknown states are warnings.
+    let tone = 'warn';
+    if (door === 'open') tone = 'alert';
+    else if (door === 'closed') tone = null;
     this.setStatus(door ? humanize(door) : 'Unknown', tone);
     this.root.classList.toggle('is-on', door === 'open');
   }

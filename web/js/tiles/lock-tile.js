@@ -2,7 +2,7 @@ import { el, setAttr, setText } from '../dom.js';
 import { humanize } from '../format.js';
 import { BaseTile } from './base-tile.js';
 
-/** Padlock state; unlocking asks for confirmation. Jammed and unknown states are shown. */
+/** Padlock state and a lock/unlock button; unlocking needs a confirmation. Shows jammed and unknown too. */
 export class LockTile extends BaseTile {
   static icon = 'lock';
 

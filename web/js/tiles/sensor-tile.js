@@ -54,7 +54,8 @@ export class SensorTile extends BaseTile {
     const text = this.#format(primary, value);
     setText(this.primaryNode, text);
     const alert = primary && ALERTS[primary]?.has(value);
-    const tone = alert ? (primary === 'motion' ? 'active' : 'alert') : null;
+    let tone = null;
+    if (alert) tone = primary === 'motion' ? 'active' : 'alert';
     const away = primary === 'presence' && value === 'not present';
     this.setStatus(primary ? humanize(primary) : '', tone);
     this.root.classList.toggle('is-alert', Boolean(alert) && primary !== 'motion');

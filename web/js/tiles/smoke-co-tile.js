@@ -28,6 +28,9 @@ export class SmokeCoTile extends BaseTile {
     if (alarm) status = ALARM.has(smoke) ? 'Smoke detected' : 'CO detected';
     else if (tested) status = 'Testing';
     else if (smoke === null && co === null) status = 'Unknown';
-    this.setStatus(status, alarm ? 'alert' : tested ? 'warn' : null);
+    let tone = null;
+    if (alarm) tone = 'alert';
+    else if (tested) tone = 'warn';
+    this.setStatus(status, tone);
   }
 }
