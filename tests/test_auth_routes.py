@@ -41,6 +41,7 @@ EXPECTED_ROLES: dict[tuple[str, str], str] = {
     ("/api/hsm/{hub_id}/{action}", "POST"): "user",
     ("/api/hubs", "GET"): "user",
     ("/api/hub-names", "GET"): "user",
+    ("/api/discovery", "GET"): "admin",
     ("/api/hub-config", "GET"): "admin",
     ("/api/hub-config", "POST"): "admin",
     ("/api/hub-config/order", "POST"): "admin",

@@ -313,3 +313,15 @@ async def test_user_cannot_reach_hub_config(tmp_path):
             assert (await viewer.get("/api/hub-names")).status_code == 200
         async with demo.anonymous_client() as anonymous:
             assert (await anonymous.get("/api/hub-config")).status_code == 401
+
+
+async def test_discovery_route_reports_disabled(tmp_path) -> None:
+    async with running_demo(tmp_path, hubs=()) as demo:
+        reply = await demo.client.get("/api/discovery")
+        assert reply.status_code == 200
+        body = reply.json()
+        assert body["enabled"] is False
+        assert body["candidates"] == []
+        await demo.add_user("viewer")
+        async with demo.signed_in_client("viewer") as viewer:
+            assert (await viewer.get("/api/discovery")).status_code == 403

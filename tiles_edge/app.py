@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +64,7 @@ class Services:
     storage: Any = None
     manager: Any = None
     webhook_tokens: WebhookTokens | None = None
+    discovery: Any = None
     version: str = __version__
     started_monotonic: float = field(default_factory=time.monotonic)
     started_at: float = field(default_factory=time.time)
@@ -205,10 +207,14 @@ async def _run_services(
                 len(hubs),
                 ", ".join(hub.hub_id for hub in hubs) or "none",
             )
+            if settings.discovery_enabled:
+                services.discovery = await _start_discovery(services)
             try:
                 yield
             finally:
                 services.bus.close()
+                if services.discovery is not None:
+                    await services.discovery.stop()
                 await services.cancel_tasks()
                 if owns_manager:
                     await _maybe_await(services.manager.stop())
@@ -225,6 +231,30 @@ def _open_storage(settings: Settings) -> Any:
     from tiles_edge.storage import open_storage
 
     return open_storage(settings.database_url, settings.state_dir)
+
+
+async def _start_discovery(services: Services) -> Any:
+    """Start mDNS browsing and advertising in the background; start-up never waits on it."""
+    from tiles_edge.discovery.service import Discovery
+
+    # The instance id names this appliance in its mDNS host name and TXT record, so it must
+    # stay the same across restarts and upgrades.
+    instance_id = await services.storage.ensure_app_state("instance_id", uuid.uuid4().hex)
+    manager = services.manager
+
+    def hub_hosts() -> list[str]:
+        hosts = []
+        for hub_id in manager.hub_names():
+            hub = manager.hub_config(hub_id)
+            if hub is not None:
+                hosts.append(hub.host)
+        return hosts
+
+    discovery = Discovery.from_settings(
+        services.settings, instance_id=str(instance_id), hub_hosts=hub_hosts
+    )
+    await discovery.start()
+    return discovery
 
 
 async def _load_twin_overrides(services: Services) -> None:

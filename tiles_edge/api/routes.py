@@ -20,6 +20,7 @@ from tiles_edge.api import (
     auth,
     backgrounds,
     devices,
+    discovery,
     events,
     hub_config,
     hubs,
@@ -70,6 +71,7 @@ ROUTE_TABLE: tuple[RouteSpec, ...] = (
     RouteSpec("/api/hsm/{hub_id}/{action}", ("POST",), modes.set_hsm, "user", "set_hsm"),
     RouteSpec("/api/hubs", ("GET",), hubs.list_hubs, "user", "hubs"),
     RouteSpec("/api/hub-names", ("GET",), hubs.hub_names, "user", "hub_names"),
+    RouteSpec("/api/discovery", ("GET",), discovery.list_candidates, "admin", "discovery"),
     RouteSpec(
         "/api/webhook/event/{token}",
         ("POST",),
