@@ -108,6 +108,22 @@ async def test_last_event_id_replays_missed_events(tmp_path):
     assert replayed[0]["id"] == first + 1
 
 
+async def test_fresh_stream_opens_with_resume_id(tmp_path):
+    async with running_demo(tmp_path, hubs=()) as demo:
+        bus = demo.services.bus
+        bus.publish("mode", {"n": 0})
+        async with demo.client.stream("GET", "/api/events/stream") as response:
+            lines = response.aiter_lines()
+            opening = [await anext(lines) for _ in range(3)]
+        start_id = int(opening[1].removeprefix("id: "))
+        assert start_id == bus.last_id
+        bus.publish("mode", {"n": 1})
+        headers = {"Last-Event-ID": str(start_id)}
+        async with demo.client.stream("GET", "/api/events/stream", headers=headers) as response:
+            event = await SseReader(response).next_event()
+    assert event["data"] == {"n": 1}
+
+
 async def test_last_event_id_query_parameter(tmp_path):
     async with running_demo(tmp_path, hubs=()) as demo:
         bus = demo.services.bus

@@ -72,19 +72,31 @@ async def event_stream(request: Request) -> Any:
         )
     owner = getattr(request.state, "session_id", None)
     user_id = current_user_id(request)
-    subscription = bus.subscribe(parse_last_event_id(request), owner=owner)
-    return EventStreamResponse(subscription, services.settings.sse_heartbeat_s, user_id=user_id)
+    last_event_id = parse_last_event_id(request)
+    # A fresh stream starts with the id it is current at, so a client that drops before the
+    # first event still resumes from here instead of re-fetching everything.
+    start_id = bus.last_id if last_event_id is None else None
+    subscription = bus.subscribe(last_event_id, owner=owner)
+    return EventStreamResponse(
+        subscription, services.settings.sse_heartbeat_s, user_id=user_id, start_id=start_id
+    )
 
 
 class EventStreamResponse:
     """An ASGI response that writes one subscription until it ends or the client leaves."""
 
     def __init__(
-        self, subscription: Subscription, heartbeat_s: float, *, user_id: int | None = None
+        self,
+        subscription: Subscription,
+        heartbeat_s: float,
+        *,
+        user_id: int | None = None,
+        start_id: int | None = None,
     ) -> None:
         self.subscription = subscription
         self.heartbeat_s = heartbeat_s
         self.user_id = user_id
+        self.start_id = start_id
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         subscription = self.subscription
@@ -93,7 +105,10 @@ class EventStreamResponse:
         )
         try:
             await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
-            await _send_chunk(send, f"retry: {RETRY_MS}\n: connected\n\n".encode())
+            opening = f"retry: {RETRY_MS}\n"
+            if self.start_id is not None:
+                opening += f"id: {self.start_id}\n"
+            await _send_chunk(send, (opening + ": connected\n\n").encode())
             while True:
                 try:
                     event = await subscription.next_event(self.heartbeat_s)
