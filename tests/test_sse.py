@@ -246,3 +246,25 @@ async def test_stream_after_shutdown_begins_is_503(tmp_path):
         reply = await demo.client.get("/api/events/stream")
     assert reply.status_code == 503
     assert reply.json()["error"]["code"] == "shutting_down"
+
+
+async def test_stream_ends_when_session_ends_elsewhere(tmp_path):
+    # The CLI ends sessions in the database from another process; the open stream must
+    # notice at its next heartbeat.
+    async with running_demo(tmp_path, hubs=(), sse_heartbeat_s=1.0) as demo:
+        user_id = await demo.add_user("kiosk")
+        async with (
+            demo.signed_in_client("kiosk") as kiosk,
+            kiosk.stream("GET", "/api/events/stream") as response,
+        ):
+            assert response.status_code == 200
+            lines = response.aiter_lines()
+            assert await anext(lines) == "retry: 3000"
+            await demo.services.storage.delete_user_sessions(user_id)
+
+            async def read_to_end() -> list[str]:
+                return [line async for line in lines]
+
+            remaining = await asyncio.wait_for(read_to_end(), 10)
+        assert ": heartbeat" not in remaining
+        assert demo.services.bus.subscriber_count == 0

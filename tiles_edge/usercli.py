@@ -3,10 +3,9 @@
 These commands work on the database directly, also while the server runs: the server looks
 sessions and tokens up in the database on every request, so a password change, a disabled
 or deleted user, or a revoked token takes effect at the next request. ``user unlock``
-leaves a marker that the server reads at that user's next throttled sign-in.
-
-NOTE: an event stream that is already open on a running server stays open after these
-commands end its session: only the server's own routes can close streams at once.
+leaves a marker that the server reads at that user's next throttled sign-in. An event
+stream that is already open re-checks its credentials at every heartbeat, so it ends within
+``sse_heartbeat_s`` of these commands.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -20,6 +21,8 @@ from starlette.types import Message, Receive, Scope, Send
 from tiles_edge.api.errors import error_response
 from tiles_edge.api.principal import current_user_id
 from tiles_edge.api.services import services_of
+from tiles_edge.auth.service import BearerRejectedError
+from tiles_edge.errors import ApiError, StorageError
 from tiles_edge.events.bus import BusEvent, Subscription
 
 logger = logging.getLogger(__name__)
@@ -78,8 +81,40 @@ async def event_stream(request: Request) -> Any:
     start_id = bus.last_id if last_event_id is None else None
     subscription = bus.subscribe(last_event_id, owner=owner)
     return EventStreamResponse(
-        subscription, services.settings.sse_heartbeat_s, user_id=user_id, start_id=start_id
+        subscription,
+        services.settings.sse_heartbeat_s,
+        user_id=user_id,
+        start_id=start_id,
+        still_signed_in=_credential_check(request, user_id),
     )
+
+
+def _credential_check(request: Request, user_id: int) -> Callable[[], Awaitable[bool]]:
+    """Build the check a stream runs at every heartbeat.
+
+    Logout and admin actions in this process close streams at once through the bus; this
+    catches the rest: a password changed or a user disabled from the CLI, an idle or
+    absolute session limit reached, a trusted network left, a token revoked.
+    """
+    auth = getattr(request.app.state, "auth", None)
+    scope = request.scope
+    client = getattr(request.state, "client_address", None)
+    https = bool(getattr(request.state, "https", False))
+
+    async def still_signed_in() -> bool:
+        if auth is None or client is None:
+            return True
+        try:
+            principal = await auth.authenticate(scope, client, https)
+        except BearerRejectedError:
+            return False
+        except (ApiError, StorageError) as err:
+            # A busy or failing database is no proof the session ended: check again later.
+            logger.warning("could not re-check the credentials of an event stream: %s", err)
+            return True
+        return principal is not None and principal.user_id == user_id
+
+    return still_signed_in
 
 
 class EventStreamResponse:
@@ -92,11 +127,13 @@ class EventStreamResponse:
         *,
         user_id: int | None = None,
         start_id: int | None = None,
+        still_signed_in: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
         self.subscription = subscription
         self.heartbeat_s = heartbeat_s
         self.user_id = user_id
         self.start_id = start_id
+        self.still_signed_in = still_signed_in
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         subscription = self.subscription
@@ -114,6 +151,8 @@ class EventStreamResponse:
                     event = await subscription.next_event(self.heartbeat_s)
                 except StopAsyncIteration:
                     break
+                if event is None and not await self._signed_in():
+                    break
                 if event is not None and not self._visible(event):
                     continue
                 chunk = b": heartbeat\n\n" if event is None else format_event(event)
@@ -128,6 +167,9 @@ class EventStreamResponse:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
+
+    async def _signed_in(self) -> bool:
+        return self.still_signed_in is None or await self.still_signed_in()
 
     def _visible(self, event: BusEvent) -> bool:
         """Tell whether this stream's user may see ``event``: preference changes are private.
