@@ -9,6 +9,7 @@ a truthy ``error`` key.
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import logging
 import secrets
@@ -31,6 +32,20 @@ _UNAUTHORIZED_BODY = (
     '<?xml version="1.0" encoding="UTF-8"?>\n<error>\n  <message>Unauthorized</message>\n</error>\n'
 )
 _HANG_POLL_S = 0.05
+
+# The hub's UPnP device description, served without a token. Discovery reads it to confirm
+# that an mDNS candidate is a Hubitat hub, so only the fields its probe reads are filled in.
+_DESCRIPTION = """<?xml version="1.0"?>
+<root xmlns="urn:schemas-upnp-org:device-1-0">
+  <specVersion><major>1</major><minor>0</minor></specVersion>
+  <device>
+    <deviceType>urn:schemas-upnp-org:device:Basic:1</deviceType>
+    <friendlyName>{name}</friendlyName>
+    <manufacturer>Hubitat Inc.</manufacturer>
+    <modelName>Hubitat Elevation C-8</modelName>
+  </device>
+</root>
+"""
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -100,6 +115,7 @@ class MakerApi:
             Route(path, self._guard(endpoint), methods=["GET"]) for path, endpoint in table
         ]
         routes.append(WebSocketRoute("/eventsocket", self._hub.serve_eventsocket))
+        routes.append(Route("/api/hubitat.xml", self._description, methods=["GET"]))
         return routes
 
     def _guard(self, endpoint: Endpoint) -> Endpoint:
@@ -218,6 +234,10 @@ class MakerApi:
     async def _clear_post_url(self, request: Request) -> Response:
         self._hub.post_url = None
         return json_reply({"url": None})
+
+    async def _description(self, request: Request) -> Response:
+        name = html.escape(self._hub.name)
+        return Response(_DESCRIPTION.format(name=name), media_type="text/xml")
 
     async def _unknown_endpoint(self, request: Request) -> Response:
         return html_page(404, "Not Found")
