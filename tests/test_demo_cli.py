@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -168,3 +170,49 @@ def test_demo_needs_sign_in(demo_url: str) -> None:
         timeout=10,
     )
     assert wrong.status_code == 401
+
+
+def test_demo_replays_given_hub_catalog(tmp_path: Path) -> None:
+    dump = json.loads((fixtures_dir() / "hubitat" / "garage-hub" / "devices_all.json").read_text())
+    dump[0]["label"] = "<img src=x onerror=alert(1)>"
+    catalog = tmp_path / "my-hub.json"
+    catalog.write_text(json.dumps(dump))
+    port = free_port()
+    process = start(
+        [
+            sys.executable, "-m", "tiles_edge", "demo",
+            "--port", str(port), "--state-dir", str(tmp_path / "state"), "--no-generator",
+            "--admin-password", ADMIN_PASSWORD,
+            "--hub-catalog", "shed", "Shed Hub", str(catalog),
+        ],
+        tmp_path / "demo.log",
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with signed_in_client(base, process, "admin", ADMIN_PASSWORD) as client:
+            listing = wait_for_json(
+                f"{base}/api/devices/native",
+                process,
+                accept=lambda body: len(body["devices"]) == len(dump),
+                client=client,
+            )
+            hubs = client.get(f"{base}/api/hubs").json()["hubs"]
+    finally:
+        code = stop(process)
+    assert code == 0, (tmp_path / "demo.log").read_text(errors="replace")[-3000:]
+    assert [hub["hubId"] for hub in hubs] == ["shed"]
+    labels = {device["label"] for device in listing["devices"]}
+    assert "<img src=x onerror=alert(1)>" in labels
+    assert {device["hubId"] for device in listing["devices"]} == {"shed"}
+
+
+def test_demo_rejects_missing_catalog(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "tiles_edge", "demo", "--state-dir", str(tmp_path),
+            "--hub-catalog", "shed", "Shed Hub", str(tmp_path / "absent.json"),
+        ],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "absent.json does not exist" in result.stderr
