@@ -64,7 +64,7 @@ class ClientRecord:
 
 
 class ChunkedDecoder:
-    """Decodes an HTTP/1.1 chunked body incrementally."""
+    """An incremental decoder of an HTTP/1.1 chunked body."""
 
     def __init__(self) -> None:
         self._buffer = bytearray()
