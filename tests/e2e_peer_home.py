@@ -4,7 +4,8 @@
 MediaMTX, each advertised over mDNS, and a DNS-SD browser that reports every
 ``MOBIUS.TILES on …`` service it resolves. ``admin BASE_URL`` plays the admin's browser
 against a fresh install: it creates the admin, signs in, waits for the discovered hubs and
-MediaMTX, adds each hub with its token and waits for the devices. Every zeroconf instance is
+MediaMTX, adds each hub with its token (over the API, or with ``--browser`` through "Add" on
+Settings → Hubs in Chromium) and waits for the devices. Every zeroconf instance is
 bound to the one namespace address given. Each side writes JSON lines to stdout; ``lan``
 stops when its stdin closes, ``admin`` when it is done.
 """
@@ -36,6 +37,16 @@ APPLIANCE_PREFIX = "MOBIUS.TILES on "
 # Bound on each wait of the admin side; each normally ends within a few seconds.
 WAIT_S = 40.0
 POLL_S = 0.2
+BROWSER_WAIT_MS = 20_000
+HUB_NAMES = {"main": "Main Hub", "garage": "Garage Hub"}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def emit(event: str, **fields: Any) -> None:
@@ -123,6 +134,62 @@ async def run_lan(address: str, hubs: dict[str, tuple[str, str]]) -> None:
 # The admin's browser.
 
 
+def hub_id_of(port: int) -> str:
+    return "main" if port == MAIN_PORT else "garage"
+
+
+async def add_hubs_in_browser(
+    base: str,
+    username: str,
+    password: str,
+    candidates: list[dict[str, Any]],
+    hubs: dict[int, tuple[str, str]],
+) -> None:
+    """Add each candidate with "Add" on Settings → Hubs in Chromium, as an admin would."""
+    from playwright.async_api import async_playwright, expect
+
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        try:
+            context = await chromium.new_context()
+            reply = await context.request.post(
+                base + "/api/auth/login",
+                data={"username": username, "password": password},
+                headers={"origin": base},
+            )
+            emit("browser_signed_in", status=reply.status)
+            page = await context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            await page.goto(base + "/#/settings/hubs")
+            rows = page.locator(".candidate-list li")
+            await expect(rows).to_have_count(len(candidates), timeout=BROWSER_WAIT_MS)
+            emit("browser_candidates", rows=await rows.all_inner_texts())
+            for candidate in candidates:
+                hub_id = hub_id_of(candidate["port"])
+                app_id, token = hubs[candidate["port"]]
+                shown = candidate["host"]
+                if candidate["port"] != MAIN_PORT:
+                    shown = f"{shown}:{candidate['port']}"
+                row = rows.filter(has=page.get_by_text(shown, exact=True))
+                await row.get_by_role("button", name="Add").click()
+                form = page.locator("form.hub-form")
+                host = await form.locator("[name=host]").input_value()
+                await form.locator("[name=hubId]").fill(hub_id)
+                await form.locator("[name=name]").fill(HUB_NAMES[hub_id])
+                await form.locator("[name=appId]").fill(app_id)
+                await form.locator("[name=token]").fill(token)
+                await form.get_by_role("button", name="Save").click()
+                state = page.locator(f".hub-row[data-hub-id={hub_id}] .hub-state")
+                await expect(state).to_have_text("online", timeout=BROWSER_WAIT_MS)
+                emit("hub_added", hub_id=hub_id, prefilled_host=host, candidate=candidate)
+            emit("browser_errors", errors=errors)
+        finally:
+            await chromium.close()
+
+
 async def poll(
     client: httpx.AsyncClient, path: str, accept: Callable[[Any], bool]
 ) -> tuple[bool, Any]:
@@ -162,7 +229,12 @@ async def read_stream(client: httpx.AsyncClient, events: list[dict[str, Any]]) -
 
 
 async def run_admin(
-    base: str, username: str, password: str, hubs: dict[int, tuple[str, str]]
+    base: str,
+    username: str,
+    password: str,
+    hubs: dict[int, tuple[str, str]],
+    *,
+    browser: bool,
 ) -> None:
     """Set up and drive a fresh install. ``hubs`` maps a hub's port to (app id, token)."""
 
@@ -220,34 +292,36 @@ async def run_admin(
             check = await admin.post("/api/hub-config/test", json=body)
             emit("wrong_test", mistake=mistake, status=check.status_code, body=check.json())
 
-        for candidate in hub_candidates:
-            app_id, token = hubs[candidate["port"]]
-            host = candidate["host"]
-            if candidate["port"] != MAIN_PORT:
-                host = f"{host}:{candidate['port']}"
-            check = await admin.post(
-                "/api/hub-config/test", json={"host": host, "appId": app_id, "token": token}
-            )
-            hub_id = "main" if candidate["port"] == MAIN_PORT else "garage"
-            name = "Main Hub" if hub_id == "main" else "Garage Hub"
-            saved = await admin.post(
-                "/api/hub-config",
-                json={
-                    "hubId": hub_id,
-                    "name": name,
-                    "host": host,
-                    "appId": app_id,
-                    "token": token,
-                },
-            )
-            emit(
-                "hub_added",
-                candidate=candidate,
-                test_status=check.status_code,
-                test=check.json(),
-                status=saved.status_code,
-                body=saved.json(),
-            )
+        if browser:
+            await add_hubs_in_browser(base, username, password, hub_candidates, hubs)
+        else:
+            for candidate in hub_candidates:
+                app_id, token = hubs[candidate["port"]]
+                host = candidate["host"]
+                if candidate["port"] != MAIN_PORT:
+                    host = f"{host}:{candidate['port']}"
+                check = await admin.post(
+                    "/api/hub-config/test", json={"host": host, "appId": app_id, "token": token}
+                )
+                hub_id = hub_id_of(candidate["port"])
+                saved = await admin.post(
+                    "/api/hub-config",
+                    json={
+                        "hubId": hub_id,
+                        "name": HUB_NAMES[hub_id],
+                        "host": host,
+                        "appId": app_id,
+                        "token": token,
+                    },
+                )
+                emit(
+                    "hub_added",
+                    candidate=candidate,
+                    test_status=check.status_code,
+                    test=check.json(),
+                    status=saved.status_code,
+                    body=saved.json(),
+                )
 
         grown, devices = await poll(admin, "/api/devices", lambda body: len(body["devices"]) >= 56)
         emit(
@@ -279,6 +353,7 @@ def main() -> None:
     admin = sub.add_parser("admin")
     admin.add_argument("base")
     admin.add_argument("--username", required=True)
+    admin.add_argument("--browser", action="store_true", help="add the hubs in Chromium")
     for role in (lan, admin):
         for hub_id in ("main", "garage"):
             role.add_argument(f"--{hub_id}-app-id", required=True)
@@ -296,6 +371,7 @@ def main() -> None:
                 arguments.username,
                 secrets["password"],
                 {MAIN_PORT: main_hub, GARAGE_PORT: garage_hub},
+                browser=arguments.browser,
             )
         )
 

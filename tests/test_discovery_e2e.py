@@ -28,6 +28,7 @@ from tiles_edge.simulator.hub import SimulatedHub
 SERVER_PORT = 8080
 ADMIN = "admin"
 DEMO_DEVICES = 56
+CHROMIUM = "/usr/bin/chromium"
 
 _reason = unavailable_reason()
 
@@ -83,7 +84,19 @@ def by_kind_and_port(candidates: list[dict[str, Any]]) -> dict[tuple[str, int], 
 
 @pytest.mark.slow
 @pytest.mark.skipif(_reason is not None, reason=_reason or "")
-def test_fresh_install_discovers_and_adds_hubs(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "via",
+    [
+        "api",
+        pytest.param(
+            "browser",
+            marks=pytest.mark.skipif(
+                not Path(CHROMIUM).exists(), reason=f"the browser run needs {CHROMIUM}"
+            ),
+        ),
+    ],
+)
+def test_fresh_install_discovers_and_adds_hubs(tmp_path: Path, via: str) -> None:
     home = Home()
     state_dir = tmp_path / "state"
     started: list[Peer] = []
@@ -121,7 +134,15 @@ def test_fresh_install_discovers_and_adds_hubs(tmp_path: Path) -> None:
             base = f"http://{pair.address_b}:{SERVER_PORT}"
             admin = Peer(
                 pair.command_in(
-                    pair.b, peer_command("admin", base, "--username", ADMIN, *home.arguments())
+                    pair.b,
+                    peer_command(
+                        "admin",
+                        base,
+                        "--username",
+                        ADMIN,
+                        *home.arguments(),
+                        *(["--browser"] if via == "browser" else []),
+                    ),
                 ),
                 tmp_path / "admin.log",
             )
@@ -177,21 +198,40 @@ def test_fresh_install_discovers_and_adds_hubs(tmp_path: Path) -> None:
             assert len(set(messages)) == 3
             assert all(home.secrets["main"] not in message for message in messages)
 
-            added = [admin.wait_for("hub_added") for _ in range(2)]
-            assert [line["body"]["hub"]["hubId"] for line in added] == ["main", "garage"]
-            assert [line["body"]["hub"]["host"] for line in added] == [
-                pair.address_a,
-                f"{pair.address_a}:8080",
-            ]
-            for line in added:
-                assert line["status"] == 201
-                assert line["test_status"] == 200
-                assert line["test"]["diagnosis"] == "ok"
-                assert line["test"]["deviceCount"] > 0
-                hub = line["body"]["hub"]
-                assert hub["tokenHint"] == "••••" + home.secrets[hub["hubId"]][-4:]
-                assert home.secrets["main"] not in json.dumps(line["body"])
-                assert home.secrets["garage"] not in json.dumps(line["body"])
+            if via == "browser":
+                assert admin.wait_for("browser_signed_in")["status"] == 200
+                rows = admin.wait_for("browser_candidates")["rows"]
+                assert len(rows) == 2
+                shown = {tuple(row.splitlines()[1:3]) for row in rows}
+                assert shown == {
+                    (pair.address_a, "Hubitat hub (Hubitat Elevation C-8)"),
+                    (f"{pair.address_a}:8080", "Hubitat hub (Hubitat Elevation C-8)"),
+                }
+                assert any(row.startswith("Garage Hub\n") for row in rows)
+                added = [admin.wait_for("hub_added") for _ in range(2)]
+                assert [line["hub_id"] for line in added] == ["main", "garage"]
+                # "Add" fills in the candidate's address.
+                assert [line["prefilled_host"] for line in added] == [
+                    pair.address_a,
+                    f"{pair.address_a}:8080",
+                ]
+                assert admin.wait_for("browser_errors")["errors"] == []
+            else:
+                added = [admin.wait_for("hub_added") for _ in range(2)]
+                assert [line["body"]["hub"]["hubId"] for line in added] == ["main", "garage"]
+                assert [line["body"]["hub"]["host"] for line in added] == [
+                    pair.address_a,
+                    f"{pair.address_a}:8080",
+                ]
+                for line in added:
+                    assert line["status"] == 201
+                    assert line["test_status"] == 200
+                    assert line["test"]["diagnosis"] == "ok"
+                    assert line["test"]["deviceCount"] > 0
+                    hub = line["body"]["hub"]
+                    assert hub["tokenHint"] == "••••" + home.secrets[hub["hubId"]][-4:]
+                    assert home.secrets["main"] not in json.dumps(line["body"])
+                    assert home.secrets["garage"] not in json.dumps(line["body"])
 
             devices = admin.wait_for("devices")
             assert devices["grown"] is True
