@@ -127,6 +127,7 @@ async def run_appliance(
     *,
     expect_hubitat: int,
     expect_mediamtx: int,
+    expect_sources: int,
     timeout_s: float,
     hold: str,
     all_interfaces: bool,
@@ -152,7 +153,10 @@ async def run_appliance(
         confirmed = [entry for entry in discovery.table.items() if entry.confirmed]
         hubs = sum(1 for entry in confirmed if entry.kind == "hubitat")
         servers = sum(1 for entry in confirmed if entry.kind == "mediamtx")
-        if hubs >= expect_hubitat and servers >= expect_mediamtx:
+        # Sightings of one host by several service types arrive in any order; a test that
+        # checks every source waits for all of them.
+        sources = sum(len(entry.sources) for entry in confirmed)
+        if hubs >= expect_hubitat and servers >= expect_mediamtx and sources >= expect_sources:
             break
         if time.monotonic() > deadline:
             break
@@ -177,6 +181,7 @@ def main() -> None:
     appliance.add_argument("--instance-id", required=True)
     appliance.add_argument("--expect-hubitat", type=int, default=0)
     appliance.add_argument("--expect-mediamtx", type=int, default=0)
+    appliance.add_argument("--expect-sources", type=int, default=0)
     appliance.add_argument("--timeout", type=float, default=60.0)
     appliance.add_argument("--all-interfaces", action="store_true")
     appliance.add_argument("--hold-5353", choices=("none", "shared", "exclusive"), default="none")
@@ -190,6 +195,7 @@ def main() -> None:
                 arguments.instance_id,
                 expect_hubitat=arguments.expect_hubitat,
                 expect_mediamtx=arguments.expect_mediamtx,
+                expect_sources=arguments.expect_sources,
                 timeout_s=arguments.timeout,
                 hold=arguments.hold_5353,
                 all_interfaces=arguments.all_interfaces,

@@ -127,6 +127,8 @@ def test_lan_found_confirmed_and_appliance_listed(tmp_path: Path) -> None:
             "2",
             "--expect-mediamtx",
             "1",
+            "--expect-sources",
+            "5",
         )
         started = appliance.wait_for("started")
         assert started["status"]["available"] is True
