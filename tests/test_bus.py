@@ -238,3 +238,17 @@ async def test_ring_keeps_only_ring_size():
 def test_sizes_must_be_positive():
     with pytest.raises(ValueError, match="at least 1"):
         EventBus(ring_size=0)
+
+
+async def test_take_ready_returns_queued_without_waiting():
+    bus = EventBus(ring_size=16, queue_size=16)
+    subscription = bus.subscribe()
+    for number in range(5):
+        bus.publish("hub", {"n": number})
+    first = await subscription.next_event(0.1)
+    rest = subscription.take_ready(3)
+    assert first is not None
+    assert [event.data["n"] for event in [first, *rest]] == [0, 1, 2, 3]
+    assert subscription.pending == 1
+    assert subscription.take_ready(10)[0].data == {"n": 4}
+    assert subscription.take_ready(10) == []

@@ -268,3 +268,13 @@ async def test_stream_ends_when_session_ends_elsewhere(tmp_path):
             remaining = await asyncio.wait_for(read_to_end(), 10)
         assert ": heartbeat" not in remaining
         assert demo.services.bus.subscriber_count == 0
+
+
+def test_event_encoded_once_for_all_streams():
+    from tiles_edge.api.events import format_event
+    from tiles_edge.events.bus import BusEvent
+
+    event = BusEvent(7, "device", {"uid": "main:53", "value": "on"})
+    first = format_event(event)
+    assert first == b'id: 7\nevent: device\ndata: {"uid":"main:53","value":"on"}\n\n'
+    assert format_event(event) is first

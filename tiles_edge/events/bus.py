@@ -12,7 +12,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 logger = logging.getLogger(__name__)
@@ -25,11 +25,14 @@ EVENT_TYPES: frozenset[str] = frozenset(("device", "hub", "mode", "hsm", "prefer
 ResyncReason = Literal["overflow", "too_old", "unknown_id"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class BusEvent:
     id: int
     type: str
     data: Any
+    # The event as an SSE frame, encoded by the first stream that sends it and shared by the
+    # rest: with 100 open tabs, one encoding instead of 100.
+    encoded: bytes | None = field(default=None, compare=False, repr=False)
 
 
 class Subscription:
@@ -90,7 +93,8 @@ class Subscription:
                 await self._wakeup.wait()
                 continue
             try:
-                await asyncio.wait_for(self._wakeup.wait(), wait_s)
+                async with asyncio.timeout(wait_s):
+                    await self._wakeup.wait()
             except TimeoutError:
                 if self._queue or self._closed:
                     continue
@@ -98,6 +102,11 @@ class Subscription:
         if self._closed:
             raise StopAsyncIteration
         return self._queue.popleft()
+
+    def take_ready(self, limit: int) -> list[BusEvent]:
+        """Remove and return up to ``limit`` queued events without waiting."""
+        count = min(limit, len(self._queue))
+        return [self._queue.popleft() for _ in range(count)]
 
     def __aiter__(self) -> AsyncIterator[BusEvent]:
         return self
