@@ -272,3 +272,29 @@ async def test_command_get_is_405(demo):
     reply = await demo.client.get("/api/device/main:53/command")
     assert_error(reply, 405, "method_not_allowed")
     assert reply.headers["allow"] == "POST"
+
+
+async def test_lock_codes_never_leave_the_server(demo):
+    codes = json.dumps({"1": {"name": "Dog walker", "code": "90417"}})
+    published = []
+    bus = demo.services.bus
+    subscription = bus.subscribe()
+    demo.sims["main"].set_attribute("104", "lockCodes", codes)
+
+    async def lock_codes_event_seen() -> bool:
+        while (event := await subscription.next_event(0.05)) is not None:
+            if event.type == "device" and event.data["name"] == "lockCodes":
+                published.append(event)
+        return bool(published)
+
+    await wait_until(lock_codes_event_seen, 10, "the lockCodes event on the bus")
+    subscription.close()
+    from tiles_edge.api.events import format_event
+
+    assert b"90417" not in format_event(published[0])
+    info = await demo.client.get("/api/device/main:104/info")
+    assert "90417" not in info.text
+    lock_codes = info.json()["device"]["attributes"]["lockCodes"]
+    assert lock_codes["raw"] is None
+    assert lock_codes["value"] == {"1": {"name": "Dog walker"}}
+    assert "90417" not in (await demo.client.get("/api/devices")).text

@@ -34,7 +34,7 @@ def device_json(device: Device, manager: Any) -> dict[str, Any]:
         "kind": device.kind,
         "sensorType": device.sensor_type,
         "capabilities": list(device.capabilities),
-        "attributes": {name: attr.to_json() for name, attr in device.attributes.items()},
+        "attributes": {name: attr.to_json(name) for name, attr in device.attributes.items()},
         "commands": sorted(device.commands),
         "hasPowerMeter": device.has_power_meter,
         "outdoor": device.outdoor,

@@ -40,6 +40,16 @@ def make_uid(hub_id: str, device_id: str) -> str:
     return f"{hub_id}:{device_id}"
 
 
+# Attributes whose raw text can carry secrets: Hubitat lock drivers put the user codes (PINs)
+# in ``lockCodes``. Only the parsed value, which keeps the slot names, leaves the server.
+SECRET_RAW_ATTRIBUTES: frozenset[str] = frozenset({"lockCodes"})
+
+
+def public_raw(name: str, attribute: Attribute) -> Any:
+    """Return the raw value of ``name`` that may be sent to a browser."""
+    return None if name in SECRET_RAW_ATTRIBUTES else attribute.raw
+
+
 @dataclass(slots=True)
 class Attribute:
     """One attribute value: ``raw`` as the hub sent it, ``value`` typed when it parses."""
@@ -48,8 +58,8 @@ class Attribute:
     raw: Any
     unit: str | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        return {"value": self.value, "raw": self.raw, "unit": self.unit}
+    def to_json(self, name: str) -> dict[str, Any]:
+        return {"value": self.value, "raw": public_raw(name, self), "unit": self.unit}
 
 
 @dataclass(slots=True)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tiles_edge.hubs.model import Attribute, Device, EventSource, HubEvent
+from tiles_edge.hubs.model import Attribute, Device, EventSource, HubEvent, public_raw
 from tiles_edge.hubs.normalize import apply_units, parse_value, unit_for
 
 logger = logging.getLogger(__name__)
@@ -199,7 +199,7 @@ class DeviceState:
             "deviceId": device.device_id,
             "name": name,
             "value": attribute.value,
-            "raw": attribute.raw,
+            "raw": public_raw(name, attribute),
             "unit": attribute.unit,
             "ts": int(self._wall_clock() * 1000),
             "source": source,
