@@ -361,6 +361,8 @@ async def test_garage_door_travels(hub: SimulatedHub, client: httpx.AsyncClient)
         assert hub.device("220")["attributes"]["door"] == "opening"
         moving = await next_frame(ws)
         opened = await next_frame(ws, lambda frame: frame["value"] == "open")
+        # The contact follows the door after the same delay, as its own event.
+        await next_frame(ws, lambda frame: frame["name"] == "contact")
     assert (moving["name"], moving["value"]) == ("door", "opening")
     assert opened["deviceId"] == 220
     assert hub.device("220")["attributes"]["door"] == "open"
@@ -373,6 +375,7 @@ async def test_shade_open_travels(hub: SimulatedHub, client: httpx.AsyncClient) 
         await next_frame(
             ws, lambda frame: frame["name"] == "windowShade" and frame["value"] == "open"
         )
+    # windowShade "open" is the last change of the travel, after position and level.
     attributes = hub.device("210")["attributes"]
     assert (attributes["position"], attributes["level"]) == ("100", "100")
 
