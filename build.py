@@ -11,8 +11,8 @@ the same minor version: ``python3 tiles-edge-….pyz demo``.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import platform
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -38,6 +38,14 @@ def target_arch(platform_tag: str | None) -> str:
     raise SystemExit(f"build.py: cannot tell the architecture of platform tag {platform_tag!r}")
 
 
+def require_shiv() -> None:
+    if importlib.util.find_spec("shiv") is None:
+        raise SystemExit(
+            "build.py: shiv is not installed for this Python; run it with the project's "
+            "environment (.venv/bin/python build.py) or pip install shiv"
+        )
+
+
 def build(out_dir: Path, platform_tag: str | None, python_version: str | None) -> Path:
     version = read_version()
     py = python_version or f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -52,9 +60,10 @@ def build(out_dir: Path, platform_tag: str | None, python_version: str | None) -
             # Cross builds take wheels only: nothing can be compiled for another platform.
             pip += ["--platform", platform_tag, "--only-binary=:all:", "--python-version", py]
         subprocess.run([*pip, str(ROOT)], check=True)  # noqa: S603
-
-        web_target = site / "tiles_edge" / "_web"
-        shutil.copytree(ROOT / "web", web_target)
+        if not (site / "tiles_edge" / "_web" / "index.html").is_file():
+            raise SystemExit(
+                "build.py: the installed package lacks the dashboard (tiles_edge/_web)"
+            )
 
         subprocess.run(  # noqa: S603
             [
@@ -92,6 +101,7 @@ def main() -> None:
         help="target Python as MAJOR.MINOR (default: the Python running this script)",
     )
     args = parser.parse_args()
+    require_shiv()
     output = build(args.out_dir, args.platform, args.python_version)
     sys.stdout.write(f"{output}\n")
 
