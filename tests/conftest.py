@@ -12,11 +12,10 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 
 def fixtures_dir() -> Path:
-    """The demo home's fixtures: $TILES_FIXTURES_DIR, else ``shared/fixtures`` beside the repo."""
-    configured = os.environ.get("TILES_FIXTURES_DIR")
-    if configured:
-        return Path(configured)
-    return REPO_ROOT.parent / "shared" / "fixtures"
+    """The demo home's fixtures, found as ``tests/fixtures_path.py`` describes."""
+    from tests.fixtures_path import fixtures_dir as located
+
+    return located()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

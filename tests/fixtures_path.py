@@ -1,7 +1,8 @@
-"""Location of the shared fixtures: the demo home on two hubs, in the shapes hubs send.
+"""Location of the fixtures: the demo home on two hubs, in the shapes hubs send.
 
-The fixtures live in ``shared/fixtures`` next to the repository. The environment variable
-``TILES_FIXTURES_DIR`` points elsewhere.
+In order: the folder named by ``TILES_FIXTURES_DIR``; the upstream ``shared/fixtures``
+folder next to the repository, when present; the copy in ``tests/fixtures``, so a lone
+clone of the repository runs its tests too.
 """
 
 from __future__ import annotations
@@ -16,11 +17,19 @@ GARAGE_HUB = ("garage", "Garage Hub")
 HUB_NAMES = {MAIN_HUB[0]: MAIN_HUB[1], GARAGE_HUB[0]: GARAGE_HUB[1]}
 
 
+TESTS_DIR = Path(__file__).resolve().parent
+UPSTREAM_FIXTURES = TESTS_DIR.parents[1] / "shared" / "fixtures"
+BUNDLED_FIXTURES = TESTS_DIR / "fixtures"
+
+
 def fixtures_dir() -> Path:
     override = os.environ.get("TILES_FIXTURES_DIR")
-    path = (
-        Path(override) if override else Path(__file__).resolve().parents[2] / "shared" / "fixtures"
-    )
+    if override:
+        path = Path(override)
+    elif (UPSTREAM_FIXTURES / "hubitat").is_dir():
+        path = UPSTREAM_FIXTURES
+    else:
+        path = BUNDLED_FIXTURES
     if not (path / "hubitat").is_dir():
         raise FileNotFoundError(
             f"fixtures not found in {path}: set TILES_FIXTURES_DIR to the folder that "
