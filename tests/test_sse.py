@@ -250,9 +250,16 @@ async def test_stream_after_shutdown_begins_is_503(tmp_path):
 
 async def test_stream_ends_when_session_ends_elsewhere(tmp_path):
     # The CLI ends sessions in the database from another process; the open stream must
-    # notice at its next heartbeat.
+    # notice within a heartbeat period, even while events keep it busy.
     async with running_demo(tmp_path, hubs=(), sse_heartbeat_s=1.0) as demo:
         user_id = await demo.add_user("kiosk")
+        bus = demo.services.bus
+
+        async def keep_busy() -> None:
+            while True:
+                bus.publish("hub", {"tick": True})
+                await asyncio.sleep(0.1)
+
         async with (
             demo.signed_in_client("kiosk") as kiosk,
             kiosk.stream("GET", "/api/events/stream") as response,
@@ -260,14 +267,19 @@ async def test_stream_ends_when_session_ends_elsewhere(tmp_path):
             assert response.status_code == 200
             lines = response.aiter_lines()
             assert await anext(lines) == "retry: 3000"
-            await demo.services.storage.delete_user_sessions(user_id)
+            busy = asyncio.create_task(keep_busy())
+            try:
+                await demo.services.storage.delete_user_sessions(user_id)
 
-            async def read_to_end() -> list[str]:
-                return [line async for line in lines]
+                async def read_to_end() -> list[str]:
+                    return [line async for line in lines]
 
-            remaining = await asyncio.wait_for(read_to_end(), 10)
+                remaining = await asyncio.wait_for(read_to_end(), 10)
+            finally:
+                busy.cancel()
+        assert any(line.startswith("event: hub") for line in remaining)
         assert ": heartbeat" not in remaining
-        assert demo.services.bus.subscriber_count == 0
+        assert bus.subscriber_count == 0
 
 
 def test_event_encoded_once_for_all_streams():

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -153,14 +154,19 @@ class EventStreamResponse:
             if self.start_id is not None:
                 opening += f"id: {self.start_id}\n"
             await _send_chunk(send, (opening + ": connected\n\n").encode())
+            # Credentials are re-checked once per heartbeat period, also while events keep
+            # flowing: in a busy home the stream may never sit idle long enough to time out.
+            next_check = time.monotonic() + self.heartbeat_s
             while True:
                 try:
                     event = await subscription.next_event(self.heartbeat_s)
                 except StopAsyncIteration:
                     break
-                if event is None:
+                if time.monotonic() >= next_check:
                     if not await self._signed_in():
                         break
+                    next_check = time.monotonic() + self.heartbeat_s
+                if event is None:
                     await _send_chunk(send, b": heartbeat\n\n")
                     continue
                 # Events that queued up while the last write was in flight go out in one
