@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from hubharness import BusReader, free_port, running_home
@@ -81,6 +82,28 @@ async def test_set_attribute_reaches_bus_typed() -> None:
         attribute = home.manager.get_device("main:200").attributes["power"]
         assert attribute.value == 1750.0
         assert attribute.unit == "W"
+
+
+async def test_event_updates_last_activity() -> None:
+    async with running_home(hub_resync_interval_s=0.3) as home:
+        sim = home.sims["garage"]
+        assert home.manager.get_device("garage:6").last_activity == "2026-11-28T14:03:22+0000"
+        mark = home.reader.mark()
+        sim.set_attribute(
+            "6", "switch", "on" if sim.device("6")["attributes"]["switch"] == "off" else "off"
+        )
+        event = await home.reader.wait_device("garage:6", "switch", since=mark)
+        expected = time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime(event.data["ts"] / 1000))
+        assert home.manager.get_device("garage:6").last_activity == expected
+
+        # The next safety snapshot carries the hub's older date; the newer time is kept.
+        device = sim.exposed_device("6")
+        assert device is not None
+        device.attributes["switch"] = "on" if device.attributes["switch"] == "off" else "off"
+        mark = home.reader.mark()
+        snapshot_event = await home.reader.wait_device("garage:6", "switch", since=mark)
+        assert snapshot_event.data["source"] == "snapshot"
+        assert home.manager.get_device("garage:6").last_activity == expected
 
 
 async def test_event_unit_is_remembered() -> None:

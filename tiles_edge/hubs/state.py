@@ -143,6 +143,7 @@ class DeviceState:
         unit = self._unit_for_event(device, event)
         value = parse_value(event.name, raw)
         device.attributes[event.name] = Attribute(value=value, raw=raw, unit=unit)
+        device.last_activity = _hub_timestamp(self._wall_clock())
         return self._device_payload(device, event.name, event.source)
 
     def _carry_over(self, device: Device, old: Device | None) -> None:
@@ -150,6 +151,10 @@ class DeviceState:
         apply_units(device, units, self.temperature_scale)
         if old is None:
             return
+        # A snapshot's ``date`` can be older than the last event seen live; keep the newer.
+        # Both are UTC in the hub's format, so they compare as text.
+        if old.last_activity and (device.last_activity or "") < old.last_activity:
+            device.last_activity = old.last_activity
         for name, spec in device.commands.items():
             old_spec = old.commands.get(name)
             if old_spec is not None and old_spec.arg_types_known and not spec.arg_types_known:
@@ -204,6 +209,11 @@ class DeviceState:
             "ts": int(self._wall_clock() * 1000),
             "source": source,
         }
+
+
+def _hub_timestamp(epoch_s: float) -> str:
+    """Format a time as hubs write ``date``: ``2026-11-28T14:03:22+0000``."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime(epoch_s))
 
 
 def _same_raw(a: Any, b: Any) -> bool:
