@@ -14,6 +14,7 @@ DEVICE_KEYS = {
     "uid", "hubId", "hubName", "hubIp", "deviceId", "label", "name", "type", "room", "kind",
     "sensorType", "capabilities", "attributes", "commands", "hasPowerMeter", "outdoor",
     "twinOf", "twins", "online", "hueScale", "fanSpeeds", "lockCodesReadable", "lastActivity",
+    "hubUrl",
 }  # fmt: skip
 
 
@@ -49,6 +50,12 @@ async def test_device_json_has_every_field(demo):
     reply = await demo.client.get("/api/devices")
     for device in reply.json()["devices"]:
         assert set(device) >= DEVICE_KEYS, device["uid"]
+
+
+async def test_device_list_links_hub_page_with_port(demo):
+    reply = await demo.client.get("/api/devices")
+    device = next(d for d in reply.json()["devices"] if d["uid"] == "garage:6")
+    assert device["hubUrl"] == f"http://127.0.0.1:{demo.sims['garage'].port}/device/edit/6"
 
 
 async def test_device_json_values(demo):

@@ -45,6 +45,8 @@ def device_json(device: Device, manager: Any) -> dict[str, Any]:
         "fanSpeeds": device.fan_speeds,
         "lockCodesReadable": device.lock_codes_readable,
         "lastActivity": device.last_activity,
+        # The device's page in the hub's own web interface, port included.
+        "hubUrl": f"{hub.base_url}/device/edit/{device.device_id}" if hub is not None else None,
     }
 
 
@@ -74,8 +76,6 @@ async def device_info(request: Request) -> Response:
         {"name": spec.name, "argTypes": list(spec.arg_types), "argTypesKnown": spec.arg_types_known}
         for spec in sorted(device.commands.values(), key=lambda spec: spec.name)
     ]
-    hub = manager.hub_config(device.hub_id)
-    body["hubUrl"] = f"{hub.base_url}/device/edit/{device.device_id}" if hub is not None else None
     return JSONResponse({"device": body})
 
 
