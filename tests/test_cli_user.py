@@ -9,7 +9,7 @@ import pytest
 from apphelpers import ADMIN_USERNAME, USER_PASSWORD, Demo, running_demo
 
 from tiles_edge.cli import main
-from tiles_edge.usercli import PASSWORD_ENV, read_new_password
+from tiles_edge.usercli import PASSWORD_ENV, UserCliError, read_new_password
 
 NEW_PASSWORD = "a new password 34"
 
@@ -192,3 +192,18 @@ async def test_token_create_list_revoke(tmp_path, capsys):
             assert await run_cli(demo, "token", "list", "--user", "script-owner") == 0
             assert capsys.readouterr().out.splitlines()[-1].split()[-1] == "revoked"
         assert await run_cli(demo, "token", "create", "--user", "nobody", "--name", "x") == 2
+
+
+def test_password_prompt_without_terminal_says_how():
+    def closed_input(prompt=""):
+        raise EOFError
+
+    with pytest.raises(UserCliError, match="set TILES_USER_PASSWORD or run the command"):
+        read_new_password(prompt=closed_input, environ={})
+
+
+def test_passwd_unknown_user_before_prompt(tmp_path, capsys, monkeypatch):
+    # Any prompt would read pytest's captured stdin and fail the test.
+    monkeypatch.delenv("TILES_USER_PASSWORD", raising=False)
+    assert main(["user", "passwd", "nosuch", "--state-dir", str(tmp_path / "state")]) == 2
+    assert "nosuch" in capsys.readouterr().err

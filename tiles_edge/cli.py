@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import errno
 import getpass
 import logging
 import os
@@ -11,7 +13,7 @@ import re
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -261,7 +263,27 @@ async def _serve(settings: Settings) -> None:
     from tiles_edge.server import serve
 
     app = create_app(settings)
-    await serve(app, settings.host, settings.port, shutdown_trigger=_shutdown_signal())
+    with _listen_errors(settings):
+        await serve(app, settings.host, settings.port, shutdown_trigger=_shutdown_signal())
+
+
+@contextlib.contextmanager
+def _listen_errors(settings: Settings) -> Iterator[None]:
+    """Turn a failure to open the listening socket into a message naming the fix."""
+    try:
+        yield
+    except OSError as err:
+        if err.errno == errno.EADDRINUSE:
+            raise CliError(
+                f"port {settings.port} on {settings.host} is already in use: stop the other "
+                "program or choose another port with --port"
+            ) from err
+        if err.errno in (errno.EADDRNOTAVAIL, errno.EACCES):
+            raise CliError(
+                f"cannot listen on {settings.host}:{settings.port} ({err.strerror}): choose an "
+                "address of this machine with --host, or a port above 1023 with --port"
+            ) from err
+        raise
 
 
 def _shutdown_signal() -> asyncio.Event:
@@ -289,14 +311,15 @@ async def _demo(
         specs = [_catalog_spec(hub_id, name, path) for hub_id, name, path in catalogs]
     else:
         specs = [DemoHubSpec(hub_id=hub_id, name=name) for hub_id, name in DEMO_HUBS]
-    await run_demo(
-        settings,
-        specs,
-        generator=generator,
-        seed=seed,
-        shutdown_trigger=_shutdown_signal(),
-        admin_password=admin_password,
-    )
+    with _listen_errors(settings):
+        await run_demo(
+            settings,
+            specs,
+            generator=generator,
+            seed=seed,
+            shutdown_trigger=_shutdown_signal(),
+            admin_password=admin_password,
+        )
 
 
 def _catalog_spec(hub_id: str, name: str, path: str) -> Any:
@@ -364,6 +387,7 @@ async def _account_command(settings: Settings, args: argparse.Namespace) -> int:
     if action == "list":
         return await usercli.list_users(settings)
     if action == "passwd":
+        await usercli.require_user(settings, args.username)
         password = usercli.read_new_password()
         return await usercli.change_password(settings, args.username, password)
     if action == "disable":

@@ -66,8 +66,13 @@ def read_new_password(
     from_env = env.get(PASSWORD_ENV)
     if from_env:
         return from_env
-    first = prompt("New password: ")
-    second = prompt("Repeat the password: ")
+    try:
+        first = prompt("New password: ")
+        second = prompt("Repeat the password: ")
+    except EOFError as err:
+        raise UserCliError(
+            f"no password given: set {PASSWORD_ENV} or run the command in a terminal"
+        ) from err
     if first != second:
         raise UserCliError("the two passwords differ: run the command again")
     return first
@@ -143,6 +148,15 @@ async def list_users(settings: Settings) -> int:
             f"{_time(user.last_login_at)}"
         )
     return 0
+
+
+async def require_user(settings: Settings, username: str) -> None:
+    """Raise UserCliError unless ``username`` exists, before a password is asked for."""
+    storage = await _open(settings)
+    try:
+        await _user(storage, username)
+    finally:
+        await storage.close()
 
 
 async def change_password(
