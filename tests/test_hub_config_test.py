@@ -144,6 +144,22 @@ async def test_large_device_list_counts_what_was_read():
     assert 0 < result.device_count < 3000
 
 
+async def not_found_json(writer, state, hang):
+    body = b'{"error": {"code": "not_found", "message": "no API route"}}'
+    writer.write(head(404, "application/json", length=len(body)) + body)
+    await writer.drain()
+
+
+async def test_server_answering_404_is_not_a_hub():
+    async with http_stub(not_found_json) as stub:
+        result = await check_hub_connection(stub["host"], "101", "token")
+    assert result.diagnosis == "not_hubitat"
+    assert "does not look like a Hubitat hub" in result.message
+    # The Maker API call, then the probe's paths: no redirects followed, no other host.
+    assert stub["requests"][0].startswith("GET /apps/api/101/devices?")
+    assert {line.split()[1] for line in stub["requests"][1:]} == {"/api/hubitat.xml", "/", "/login"}
+
+
 async def test_closed_port_is_unreachable():
     result = await check_hub_connection(f"127.0.0.1:{closed_port()}", "12", "token-1234")
     assert result.diagnosis == "unreachable"

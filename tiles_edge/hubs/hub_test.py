@@ -16,7 +16,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -173,6 +173,8 @@ async def check_hub_connection(
         max_bytes=max_bytes,
     )
     result = _diagnose_devices(devices, host, app_id, timeout_s, max_bytes)
+    if result.diagnosis == "not_found":
+        result = await _confirm_hubitat_on_404(result, host, remaining())
     if result.ok:
         modes, hsm = await asyncio.gather(
             bounded_get(
@@ -193,6 +195,35 @@ async def check_hub_connection(
     result.elapsed_ms = round((time.monotonic() - started) * 1000)
     logger.info("hub connection test of %s (app %s): %s", host, app_id, result.diagnosis)
     return result
+
+
+async def _confirm_hubitat_on_404(
+    result: HubTestResult, host: str, budget_s: float
+) -> HubTestResult:
+    """Tell a hub without that Maker API app from a server that is no hub at all.
+
+    A hub answers an unknown app id with 404, and so does any other web server. The
+    discovery probe looks for a page naming Hubitat, within the same limits (no redirects,
+    64 KiB, the remaining time).
+    """
+    from tiles_edge.discovery.probes import make_probe_client, probe_hubitat
+
+    target = urlsplit(host if "://" in host else "http://" + host)
+    if target.hostname is None:
+        return result
+    try:
+        async with make_probe_client() as client, asyncio.timeout(budget_s):
+            probe = await probe_hubitat(client, target.hostname, target.port or 80)
+    except TimeoutError:
+        return result
+    if probe.confirmed:
+        return result
+    return HubTestResult(
+        "not_hubitat",
+        f"{host} answered HTTP 404 and no page there names Hubitat: this does not look like a "
+        "Hubitat hub; check the host and the port",
+        http_status=result.http_status,
+    )
 
 
 def _diagnose_devices(
