@@ -40,8 +40,9 @@ async def test_add_list_test_remove(
     )  # fmt: skip
     assert code == 0
 
-    assert await run_cli("hub", "list", "--state-dir", state) == 0
+    assert await run_cli("hub", "list", "--state-dir", state, "--port", "18123") == 0
     listing = capsys.readouterr().out
+    assert ":18123/api/webhook/event/" in listing
     assert "main: Main Hub" in listing
     assert TOKEN not in listing
     assert "…9c" in listing or TOKEN[-4:] in listing

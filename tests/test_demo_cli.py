@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -216,3 +217,24 @@ def test_demo_rejects_missing_catalog(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 2
     assert "absent.json does not exist" in result.stderr
+
+
+def test_demo_removes_its_own_state_dir(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    env.pop("TILES_STATE_DIR", None)
+    log = (tmp_path / "demo.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tiles_edge", "demo", "--port", str(port), "--no-generator",
+         "--admin-password", ADMIN_PASSWORD],
+        stdout=log, stderr=subprocess.STDOUT, env=env,
+    )  # fmt: skip
+    try:
+        wait_for_json(f"http://127.0.0.1:{port}/health", process)
+        made = list(tmp_path.glob("tiles-edge-demo-*"))
+        assert len(made) == 1
+        assert (made[0] / "tiles-edge.db").is_file()
+    finally:
+        assert stop(process) == 0
+        log.close()
+    assert list(tmp_path.glob("tiles-edge-demo-*")) == []

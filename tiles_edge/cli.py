@@ -10,6 +10,7 @@ import getpass
 import logging
 import os
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -38,7 +39,9 @@ class CliError(TilesError):
     """A command failed in a way the user can fix; the message says how."""
 
 
-STORAGE_SETTINGS = ("state_dir", "database_url", "hub_timeout_s", "webhook_base_url")
+# The settings hub, user and token commands read: where the database is, and what the webhook
+# URLs they print are built from.
+STORAGE_SETTINGS = ("state_dir", "database_url", "hub_timeout_s", "webhook_base_url", "port")
 ACCOUNT_SETTINGS = ("state_dir", "database_url", "password_min_length")
 
 
@@ -237,15 +240,20 @@ def _dispatch(args: argparse.Namespace) -> int:
         )
         _configure_logging(settings.log_level)
         catalogs = [tuple(item) for item in args.hub_catalog or []]
-        asyncio.run(
-            _demo(
-                settings,
-                catalogs,
-                generator=not args.no_generator,
-                seed=args.seed,
-                admin_password=args.admin_password,
+        try:
+            asyncio.run(
+                _demo(
+                    settings,
+                    catalogs,
+                    generator=not args.no_generator,
+                    seed=args.seed,
+                    admin_password=args.admin_password,
+                )
             )
-        )
+        finally:
+            # A state directory the demo made up holds nothing worth keeping, but a secret key.
+            if state_dir is not None:
+                shutil.rmtree(state_dir, ignore_errors=True)
         return 0
     if args.command == "hub":
         settings = _settings_from_args(args)
