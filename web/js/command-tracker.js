@@ -1,6 +1,6 @@
 // Optimistic device commands: the tile shows the expected value at once, the hub's event
-// confirms it, and the old value comes back when the hub rejects the command or no event
-// arrives within the confirmation timeout.
+// confirms it, and the value the hub last reported comes back when the hub rejects the
+// command or reports a different value within the confirmation timeout.
 
 import { API } from './constants.js';
 import { humanize } from './format.js';
@@ -29,8 +29,9 @@ export class CommandTracker {
 
   /** Returns true when the hub accepted the command. */
   async send(uid, command, args = [], optimistic = {}) {
-    const entries = Object.entries(optimistic);
-    for (const [name, value] of entries) this.#expect(uid, name, value);
+    const entries = Object.entries(optimistic).filter(([name, value]) =>
+      this.#expect(uid, name, value),
+    );
     let reply;
     try {
       reply = await this.#api.post(
@@ -49,13 +50,25 @@ export class CommandTracker {
     return true;
   }
 
-  /** Called for every device event; an event for a pending attribute confirms it. */
-  confirm(uid, name) {
+  /**
+   * Records a device event that the state already shows. Hubitat reports each change in the
+   * order the commands ran, so an event with a requested value answers that request and every
+   * older one. While requests remain, the tile keeps showing the newest requested value.
+   */
+  confirm(uid, name, attribute) {
     const key = pendingKey(uid, name);
     const entry = this.#pending.get(key);
-    if (!entry) return;
-    clearTimeout(entry.timer);
-    this.#pending.delete(key);
+    if (!entry || !attribute) return;
+    entry.reported = { ...attribute };
+    const answered = entry.requests.findIndex((value) => sameValue(attribute.value, value));
+    if (answered >= 0) entry.requests.splice(0, answered + 1);
+    if (entry.requests.length === 0) {
+      clearTimeout(entry.timer);
+      this.#pending.delete(key);
+      return;
+    }
+    const expected = entry.requests.at(-1);
+    this.#state.updateAttribute(uid, name, { value: expected, raw: String(expected) });
   }
 
   async setMode(hubId, modeId) {
@@ -79,14 +92,25 @@ export class CommandTracker {
     this.#pending.clear();
   }
 
+  /** Shows `value` at once; returns whether a hub event has to confirm it. */
   #expect(uid, name, value) {
     const key = pendingKey(uid, name);
     const existing = this.#pending.get(key);
     if (existing) clearTimeout(existing.timer);
     const previous = this.#state.updateAttribute(uid, name, { value, raw: String(value) });
-    if (previous === undefined) return;
-    // The value to restore is the one before the first unconfirmed change.
-    this.#pending.set(key, { previous: existing ? existing.previous : previous, timer: null });
+    if (previous === undefined) return false;
+    // Optimistic values are never restored: only the value the hub last reported is.
+    const reported = existing ? existing.reported : previous;
+    const requests = existing ? existing.requests : [];
+    // Hubitat sends no event for a value that does not change, so such a request awaits none.
+    const before = requests.length > 0 ? requests.at(-1) : reported?.value;
+    if (!sameValue(before, value)) requests.push(value);
+    if (requests.length === 0) {
+      this.#pending.delete(key);
+      return false;
+    }
+    this.#pending.set(key, { reported, requests, timer: null });
+    return true;
   }
 
   #arm(uid, name) {
@@ -96,7 +120,10 @@ export class CommandTracker {
     clearTimeout(entry.timer);
     entry.timer = setTimeout(() => {
       if (this.#pending.get(key) !== entry) return;
+      const expected = entry.requests.at(-1);
       this.#rollback(uid, name);
+      // The hub may have skipped the intermediate requests: its last value is the one asked for.
+      if (sameValue(entry.reported?.value, expected)) return;
       this.#ui.toast(`${this.#label(uid)} did not confirm the change to ${humanize(name).toLowerCase()}.`, 'warn');
     }, this.#timeoutMs);
   }
@@ -107,8 +134,8 @@ export class CommandTracker {
     if (!entry) return;
     clearTimeout(entry.timer);
     this.#pending.delete(key);
-    const previous = entry.previous ?? { value: null, raw: null, unit: null };
-    this.#state.updateAttribute(uid, name, previous);
+    const reported = entry.reported ?? { value: null, raw: null, unit: null };
+    this.#state.updateAttribute(uid, name, reported);
   }
 
   #label(uid) {
@@ -119,4 +146,9 @@ export class CommandTracker {
 
 function pendingKey(uid, name) {
   return `${uid}\u0000${name}`;
+}
+
+/** Compares an event value (number or string) with a requested one such as 35 or 'on'. */
+function sameValue(reported, requested) {
+  return reported !== null && reported !== undefined && String(reported) === String(requested);
 }

@@ -238,13 +238,11 @@ export class TilesApp {
   #applyDevice(event) {
     if (typeof event.uid !== 'string' || typeof event.name !== 'string') return;
     const start = this.#bench ? performance.now() : 0;
-    const previous = this.state.updateAttribute(
-      event.uid,
-      event.name,
-      { value: event.value, raw: event.raw, unit: event.unit },
-      { ts: event.ts ?? null },
-    );
-    this.commands.confirm(event.uid, event.name);
+    const attribute = { value: event.value, raw: event.raw, unit: event.unit };
+    const previous = this.state.updateAttribute(event.uid, event.name, attribute, {
+      ts: event.ts ?? null,
+    });
+    this.commands.confirm(event.uid, event.name, attribute);
     this.sections.onDeviceChanged(event.uid);
     if (this.#bench && previous !== undefined) {
       performance.measure('tiles:event-to-patch', { start, end: performance.now() });
