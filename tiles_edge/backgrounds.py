@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from tiles_edge.errors import ApiError
-from tiles_edge.preferences import EventPublisher, PreferenceStorage
+from tiles_edge.preferences import EventPublisher, PreferenceStorage, publish_preference_change
 
 logger = logging.getLogger(__name__)
 
@@ -394,12 +394,7 @@ class BackgroundStore:
         return shaped
 
     def _publish(self, user_id: int, data: dict[str, Any], client_id: str | None) -> None:
-        if self._bus is None:
-            return
-        event = {"userId": user_id, **data}
-        if client_id is not None:
-            event["clientId"] = client_id
-        self._bus.publish("preferences", event)
+        publish_preference_change(self._bus, user_id, data, client_id)
 
     def _lock(self, user_id: int) -> asyncio.Lock:
         lock = self._locks.get(user_id)

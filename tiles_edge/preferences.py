@@ -318,12 +318,7 @@ class PreferenceService:
         return lock
 
     def _publish(self, user_id: int, data: dict[str, Any], client_id: str | None) -> None:
-        if self._bus is None:
-            return
-        event = {"userId": user_id, **data}
-        if client_id is not None:
-            event["clientId"] = client_id
-        self._bus.publish("preferences", event)
+        publish_preference_change(self._bus, user_id, data, client_id)
 
 
 def _flatten_snapshot(snapshot: object, max_entries: int) -> list[tuple[str, str, Any]]:
@@ -376,3 +371,18 @@ def _quote(value: object, limit: int = 40) -> str:
     if len(text) > limit:
         text = text[:limit] + "…"
     return json.dumps(text, ensure_ascii=True)
+
+
+def publish_preference_change(
+    bus: EventPublisher | None, user_id: int, data: dict[str, Any], client_id: str | None
+) -> None:
+    """Publish a ``preferences`` event for the streams of ``user_id`` only.
+
+    ``clientId`` names the tab that made the change, so that tab can ignore its own echo.
+    """
+    if bus is None:
+        return
+    event = {"userId": user_id, **data}
+    if client_id is not None:
+        event["clientId"] = client_id
+    bus.publish("preferences", event)
