@@ -90,13 +90,9 @@ export class DetailView {
       el('p', { className: 'muted', text: 'Loading commands' }),
     ]);
     this.#dialog.setAttribute('aria-labelledby', 'detail-title');
-    this.#dialog.replaceChildren(
-      header,
-      table,
-      this.commandsNode,
-      this.#sectionsSection(device),
-      this.#backgroundSection(device),
-    );
+    // replaceChildren() inserts null as the text "null", so absent sections are filtered out.
+    const parts = [header, table, this.commandsNode, this.#sectionsSection(device), this.#backgroundSection(device)];
+    this.#dialog.replaceChildren(...parts.filter(Boolean));
     this.#patch(device);
   }
 

@@ -25,10 +25,12 @@ export class DevicesTab {
     const generation = ++this.#generation;
     const hiddenList = el('ul', { className: 'settings-list' });
     const mesh = el('div');
-    this.#container.replaceChildren(
-      el('section', { className: 'settings-section' }, [el('h3', { text: 'Hidden devices' }), hiddenList]),
-      this.#isAdmin() ? el('section', { className: 'settings-section' }, [el('h3', { text: 'Hub Mesh twins' }), mesh]) : null,
-    );
+    const hidden = el('section', { className: 'settings-section' }, [el('h3', { text: 'Hidden devices' }), hiddenList]);
+    if (this.#isAdmin()) {
+      this.#container.replaceChildren(hidden, el('section', { className: 'settings-section' }, [el('h3', { text: 'Hub Mesh twins' }), mesh]));
+    } else {
+      this.#container.replaceChildren(hidden);
+    }
     try {
       const native = await this.#api.get(SETTINGS_API.NATIVE_DEVICES);
       if (generation !== this.#generation) return;
@@ -80,7 +82,8 @@ export class DevicesTab {
     const overrides = Array.isArray(reply.overrides) ? reply.overrides : [];
     const twinUid = el('select', { attrs: { name: 'twin' } }, devices.map((device) => el('option', { text: name(device.uid), attrs: { value: device.uid } })));
     const sourceUid = el('select', { attrs: { name: 'source' } }, devices.map((device) => el('option', { text: name(device.uid), attrs: { value: device.uid } })));
-    container.replaceChildren(
+    // replaceChildren() would insert a null as the text "null".
+    const parts = [
       el('ul', { className: 'settings-list' }, twins.length ? twins.map(([twin, source]) => el('li', { className: 'row wrap' }, [
         el('span', { text: `${name(twin)} is a copy of ${name(source)}` }),
         button('Split', () => act({ action: 'split', uid: twin }), { signal }),
@@ -97,7 +100,8 @@ export class DevicesTab {
         button('Merge', () => act({ action: 'merge', uid: twinUid.value, source: sourceUid.value }), { signal }),
       ]),
       status,
-    );
+    ];
+    container.replaceChildren(...parts.filter(Boolean));
   }
 
   destroy() {

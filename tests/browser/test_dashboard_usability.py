@@ -1,0 +1,65 @@
+"""What a new household sees: no stray text, empty states, labels, layout and dialogs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.async_api import BrowserContext, Page, expect
+
+from tests.apphelpers import USER_PASSWORD, running_demo
+from tests.browser.conftest import WAIT_MS, PageErrors, open_dashboard, tile
+
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
+
+
+async def sign_in_as_user(context: BrowserContext, url: str, username: str) -> None:
+    reply = await context.request.post(
+        url + "/api/auth/login",
+        data={"username": username, "password": USER_PASSWORD},
+        headers={"origin": url},
+    )
+    assert reply.status == 200
+
+
+async def assert_no_null_text(page: Page, selector: str) -> None:
+    text = await page.locator(selector).inner_text()
+    assert "null" not in text
+
+
+async def test_detail_view_shows_no_null(
+    tmp_path: Path, context: BrowserContext, page_errors: PageErrors
+) -> None:
+    async with running_demo(tmp_path) as demo:
+        page = await open_dashboard(context, demo.url, page_errors, "#/section/thermostats")
+        await tile(page, "main:88").focus()
+        await page.keyboard.press("Enter")
+        detail = page.locator("#detail-dialog")
+        await expect(detail.locator("h2")).to_have_text("Hallway Thermostat")
+        await expect(detail.locator("[data-command='setHeatingSetpoint']")).to_be_visible(
+            timeout=WAIT_MS
+        )
+        await assert_no_null_text(page, "#detail-dialog")
+        assert page_errors.errors == []
+
+
+@pytest.mark.parametrize("role", ["admin", "user"])
+async def test_devices_tab_shows_no_null(
+    tmp_path: Path, context: BrowserContext, page_errors: PageErrors, role: str
+) -> None:
+    async with running_demo(tmp_path) as demo:
+        if role == "admin":
+            page = await open_dashboard(context, demo.url, page_errors, "#/settings/devices")
+        else:
+            await demo.add_user("viewer")
+            await sign_in_as_user(context, demo.url, "viewer")
+            page = page_errors.watch(await context.new_page())
+            await page.goto(demo.url + "/#/settings/devices")
+        await expect(page.get_by_role("heading", name="Hidden devices")).to_be_visible(
+            timeout=WAIT_MS
+        )
+        await expect(page.get_by_text("No device is hidden.")).to_be_visible(timeout=WAIT_MS)
+        if role == "admin":
+            await expect(page.get_by_text("Merge two devices")).to_be_visible(timeout=WAIT_MS)
+        await assert_no_null_text(page, ".settings-body")
+        assert page_errors.errors == []
