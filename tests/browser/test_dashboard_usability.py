@@ -63,3 +63,21 @@ async def test_devices_tab_shows_no_null(
             await expect(page.get_by_text("Merge two devices")).to_be_visible(timeout=WAIT_MS)
         await assert_no_null_text(page, ".settings-body")
         assert page_errors.errors == []
+
+
+async def test_removed_hub_tiles_disappear(
+    tmp_path: Path, context: BrowserContext, page_errors: PageErrors
+) -> None:
+    async with running_demo(tmp_path, hubs=("main", "garage")) as demo:
+        page = await open_dashboard(context, demo.url, page_errors)
+        for uid in ("main:mode", "main:hsm", "garage:mode", "garage:hsm"):
+            await expect(tile(page, uid)).to_have_count(1, timeout=WAIT_MS)
+        reply = await demo.client.delete("/api/hub-config/garage")
+        assert reply.status_code in (200, 204)
+        await expect(tile(page, "garage:mode")).to_have_count(0, timeout=WAIT_MS)
+        await expect(tile(page, "garage:hsm")).to_have_count(0)
+        await expect(tile(page, "main:mode")).to_have_count(1)
+        await page.goto(demo.url + "/#/section/all")
+        await expect(tile(page, "main:mode")).to_have_count(1, timeout=WAIT_MS)
+        await expect(tile(page, "garage:mode")).to_have_count(0)
+        assert page_errors.errors == []

@@ -23,6 +23,8 @@ export class SectionManager {
   #editButton;
   #tiles = new Map();
   #hubTiles = new Map();
+  // Ids from the last hub list, or null before the first one arrived.
+  #hubIds = null;
   #current = null;
   #grid = null;
   #cards = new Map();
@@ -102,22 +104,32 @@ export class SectionManager {
     });
   }
 
+  /** Sets the configured hubs; the Mode and Security tiles of a removed hub go away. */
   setHubs(hubs) {
+    this.#hubIds = new Set(hubs.map((hub) => hub.hubId));
+    for (const [hubId, { mode, hsm }] of this.#hubTiles) {
+      if (this.#hubIds.has(hubId)) continue;
+      mode.destroy();
+      hsm.destroy();
+      mode.root.remove();
+      hsm.root.remove();
+      this.#hubTiles.delete(hubId);
+    }
     for (const hub of hubs) this.updateHub(hub);
   }
 
   updateHub(hub) {
     const tiles = this.#hubTilesFor(hub.hubId);
-    tiles.mode.setHub(hub);
-    tiles.hsm.setHub(hub);
+    tiles?.mode.setHub(hub);
+    tiles?.hsm.setHub(hub);
   }
 
   setModes(hubId, modes) {
-    this.#hubTilesFor(hubId).mode.setModes(modes);
+    this.#hubTilesFor(hubId)?.mode.setModes(modes);
   }
 
   setHsm(hubId, status, alert = undefined) {
-    this.#hubTilesFor(hubId).hsm.setStatus(status, alert);
+    this.#hubTilesFor(hubId)?.hsm.setStatus(status, alert);
   }
 
   setEditing(editing) {
@@ -369,8 +381,11 @@ export class SectionManager {
     });
   }
 
+  /** Returns the tiles of a hub, creating them, or null for a hub not in the hub list. */
   #hubTilesFor(hubId) {
     let tiles = this.#hubTiles.get(hubId);
+    // A late event of a removed hub must not bring its tiles back.
+    if (!tiles && this.#hubIds && !this.#hubIds.has(hubId)) return null;
     if (!tiles) {
       const context = { commands: this.#deps.commands, ui: this.#deps.ui };
       tiles = { mode: new ModeTile(hubId, context), hsm: new HsmTile(hubId, context) };
