@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.async_api import BrowserContext, Page, expect
 
 from tests.apphelpers import USER_PASSWORD, running_demo
 from tests.browser.conftest import WAIT_MS, PageErrors, open_dashboard, tile
+from tests.browser.test_dashboard_modules import blank_page  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
 
@@ -80,4 +82,41 @@ async def test_removed_hub_tiles_disappear(
         await page.goto(demo.url + "/#/section/all")
         await expect(tile(page, "main:mode")).to_have_count(1, timeout=WAIT_MS)
         await expect(tile(page, "garage:mode")).to_have_count(0)
+        assert page_errors.errors == []
+
+
+@pytest.mark.parametrize(
+    ("device", "expected"),
+    [
+        (
+            {"hubUrl": "http://127.0.0.1:39001/device/edit/12", "hubIp": "127.0.0.1"},
+            "http://127.0.0.1:39001/device/edit/12",
+        ),
+        ({"hubUrl": "javascript:alert(1)", "hubIp": "10.0.0.2", "deviceId": "12"}, None),
+        ({"hubUrl": None, "hubIp": "10.0.0.2", "deviceId": "12"}, "http://10.0.0.2/device/edit/12"),
+        ({"hubIp": "10.0.0.2", "deviceId": "12"}, "http://10.0.0.2/device/edit/12"),
+        ({"deviceId": "12"}, None),
+    ],
+)
+async def test_hub_link_keeps_port(
+    blank_page: Page,  # noqa: F811
+    device: dict[str, Any],
+    expected: str | None,
+) -> None:
+    href = await blank_page.evaluate(
+        "async (device) => (await import('/js/tiles/base-tile.js')).hubDeviceUrl(device)", device
+    )
+    assert href == expected
+
+
+async def test_tile_hub_link_has_port(
+    tmp_path: Path, context: BrowserContext, page_errors: PageErrors
+) -> None:
+    async with running_demo(tmp_path) as demo:
+        page = await open_dashboard(context, demo.url, page_errors, "#/section/lights")
+        port = demo.sims["main"].port
+        link = tile(page, "main:12").locator("a[href*='/device/edit/']")
+        await expect(link).to_have_attribute(
+            "href", f"http://127.0.0.1:{port}/device/edit/12", timeout=WAIT_MS
+        )
         assert page_errors.errors == []

@@ -224,8 +224,20 @@ export class BaseTile {
   }
 }
 
-/** Returns the device's page on its hub, or null when the hub address is missing or malformed. */
+/**
+ * Returns the device's page on its hub: the server's `hubUrl` (which keeps the hub's port)
+ * when it is an http(s) URL, else one built from `hubIp`, else null.
+ */
 export function hubDeviceUrl(device) {
+  if (typeof device.hubUrl === 'string' && device.hubUrl !== '') {
+    let url;
+    try {
+      url = new URL(device.hubUrl);
+    } catch {
+      return null;
+    }
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
+  }
   const host = typeof device.hubIp === 'string' ? device.hubIp.trim() : '';
   if (!host || !HOST.test(host) || !/^[\w-]+$/.test(String(device.deviceId ?? ''))) return null;
   return `http://${host}/device/edit/${encodeURIComponent(device.deviceId)}`;
