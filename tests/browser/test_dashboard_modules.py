@@ -165,7 +165,7 @@ async def test_temperature_conversion(blank_page: Page) -> None:
         """,
         {"temperatureUnit": "C"},
     )
-    assert shown == ["22.2°C", "22°C", "-6.7°C", 71, ""]
+    assert shown == ["22.2°C", "22°C", "-6.7°C", 70.7, ""]
 
 
 async def test_tile_destroy_removes_listeners(blank_page: Page) -> None:

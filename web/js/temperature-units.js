@@ -31,11 +31,14 @@ export class TemperatureUnits {
     return converted === null ? null : roundTemperature(converted, this.displayUnit());
   }
 
-  /** Converts a value picked on screen back to the device's unit for a command. */
+  /**
+   * Converts a value picked on screen back to the device's unit for a command. A converted
+   * value keeps one decimal, so a 0.5 °C step does not become a whole °F and back.
+   */
   toDevice(displayValue, unit) {
     const target = this.sourceUnit(unit);
-    const converted = convertTemperature(displayValue, this.displayUnit(), target);
-    return roundTemperature(converted, target);
+    if (target === this.displayUnit()) return roundTemperature(displayValue, target);
+    return Math.round(convertTemperature(displayValue, this.displayUnit(), target) * 10) / 10;
   }
 
   label(displayValue) {

@@ -127,7 +127,9 @@ export class ThermostatTile extends BaseTile {
     const current = units.toDisplay(this.value(target), this.unit(target));
     if (current === null) return;
     const step = units.displayUnit() === 'C' ? 0.5 : 1;
-    this.#setSetpoint(current + direction * step);
+    // Snap to the step grid first: 23.9 °C goes up to 24 and down to 23.5.
+    const snapped = direction > 0 ? Math.floor(current / step) * step : Math.ceil(current / step) * step;
+    this.#setSetpoint(snapped + direction * step);
   }
 
   #setSetpoint(displayValue) {
