@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from playwright.async_api import BrowserContext, Page, expect
 
-from tests.apphelpers import USER_PASSWORD, running_demo
+from tests.apphelpers import USER_PASSWORD, running_demo, wait_until
 from tests.browser.conftest import WAIT_MS, PageErrors, open_dashboard, tile
 from tests.browser.test_dashboard_modules import blank_page  # noqa: F401 (fixture)
 
@@ -119,4 +119,56 @@ async def test_tile_hub_link_has_port(
         await expect(link).to_have_attribute(
             "href", f"http://127.0.0.1:{port}/device/edit/12", timeout=WAIT_MS
         )
+        assert page_errors.errors == []
+
+
+async def test_celsius_setpoint_steps_half_degree(
+    tmp_path: Path, context: BrowserContext, page_errors: PageErrors
+) -> None:
+    async with running_demo(tmp_path) as demo:
+        reply = await demo.client.put(
+            "/api/user/preferences/appearance/temperatureUnit", json={"value": "C"}
+        )
+        assert reply.status_code == 200
+        page = await open_dashboard(context, demo.url, page_errors, "#/section/thermostats")
+        hallway = tile(page, "main:88")
+        dial = hallway.locator(".dial")
+        await expect(dial).to_have_attribute("aria-valuenow", "20", timeout=WAIT_MS)
+        sim = demo.sims["main"]
+        for expected_c, expected_f in (("20.5", "68.9"), ("21", "69.8")):
+            sent = len(sim.command_log)
+            await hallway.get_by_role("button", name="Raise setpoint").click()
+            await wait_until(lambda n=sent: len(sim.command_log) > n, 15.0, "setpoint command")
+            assert sim.command_log[-1][2] == [expected_f]
+            await expect(dial).to_have_attribute("aria-valuenow", expected_c, timeout=WAIT_MS)
+        assert page_errors.errors == []
+
+
+async def test_pluralize_counts(blank_page: Page) -> None:  # noqa: F811
+    words = await blank_page.evaluate(
+        "async () => { const m = await import('/js/format.js');"
+        " return [0, 1, 2].map((n) => m.pluralize(n, 'second')); }"
+    )
+    assert words == ["0 seconds", "1 second", "2 seconds"]
+
+
+async def test_hub_removal_uses_page_dialog(
+    tmp_path: Path, context: BrowserContext, page_errors: PageErrors
+) -> None:
+    async with running_demo(tmp_path, hubs=("main", "garage")) as demo:
+        page = await open_dashboard(context, demo.url, page_errors, "#/settings/hubs")
+        native_dialogs: list[str] = []
+        page.on("dialog", lambda dialog: native_dialogs.append(dialog.message))
+        row = page.locator(".hub-list > li").filter(has_text="garage")
+        await row.get_by_role("button", name="Remove").click(timeout=WAIT_MS)
+        confirm = page.locator("#confirm-dialog")
+        await expect(confirm).to_be_visible()
+        await confirm.get_by_role("button", name="Cancel").click()
+        await expect(confirm).to_be_hidden()
+        assert "garage" in (await demo.client.get("/api/hub-config")).text
+
+        await row.get_by_role("button", name="Remove").click()
+        await confirm.get_by_role("button", name="Remove").click()
+        await expect(page.locator(".hub-list > li")).to_have_count(1, timeout=WAIT_MS)
+        assert native_dialogs == []
         assert page_errors.errors == []

@@ -3,6 +3,7 @@
 
 import { AUTH_API, MIN_PASSWORD_LENGTH } from './auth-api.js';
 import { el, setHidden, setText } from './dom.js';
+import { pluralize } from './format.js';
 
 export class ChangePasswordDialog {
   #dialog;
@@ -84,7 +85,7 @@ export class ChangePasswordDialog {
         this.#ui?.toast('Password changed. Other browsers were signed out.');
       } catch (err) {
         if (this.#listeners !== listeners) return;
-        const wait = err?.retryAfterS ? ` Wait ${err.retryAfterS} seconds before the next try.` : '';
+        const wait = err?.retryAfterS ? ` Wait ${pluralize(err.retryAfterS, 'second')} before the next try.` : '';
         show(`The password was not changed: ${err?.message ?? 'unknown error'}.${wait}`);
         current.focus();
       } finally {

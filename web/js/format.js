@@ -47,6 +47,11 @@ export function formatRelative(timestamp, now = Date.now()) {
 }
 
 /** Turns camelCase command and mode names into words: 'armAway' -> 'Arm away'. */
+/** Returns e.g. "1 second" or "5 seconds" for a count and the singular noun. */
+export function pluralize(count, noun) {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
 export function humanize(name) {
   const text = String(name ?? '')
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')

@@ -107,11 +107,11 @@ export class SettingsPage {
   }
 
   #makeTab(tabId) {
-    const { api, preferences, openAppearance } = this.#deps;
+    const { api, preferences, openAppearance, confirm } = this.#deps;
     const container = this.#body;
     switch (tabId) {
       case 'hubs':
-        return new HubsTab(container, api);
+        return new HubsTab(container, api, confirm);
       case 'appearance':
         return new AppearanceTab(container, { openDialog: openAppearance });
       case 'sensors':

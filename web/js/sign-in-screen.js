@@ -3,6 +3,7 @@
 
 import { AUTH_API, MIN_PASSWORD_LENGTH } from './auth-api.js';
 import { el, setHidden, setText } from './dom.js';
+import { pluralize } from './format.js';
 
 export const SCREEN_MODES = Object.freeze({
   LOGIN: 'login',
@@ -276,7 +277,7 @@ export class SignInScreen {
     this.#blockedUntil = Date.now() + seconds * 1000;
     this.#root.dataset.throttled = 'true';
     if (throttled) {
-      this.#setMessage(`Too many failed sign-ins. Wait ${seconds} seconds, then try again.`, 'error');
+      this.#setMessage(`Too many failed sign-ins. Wait ${pluralize(seconds, 'second')}, then try again.`, 'error');
     }
     const tick = () => {
       const left = Math.ceil((this.#blockedUntil - Date.now()) / 1000);

@@ -68,6 +68,7 @@ export class TilesApp {
       api: this.api,
       preferences: this.preferences,
       openAppearance: () => this.settingsPanel.open(),
+      confirm: (message, actionText) => this.ui.confirm(message, actionText),
     });
     this.ui.attach(this);
   }

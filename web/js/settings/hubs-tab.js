@@ -24,10 +24,13 @@ export class HubsTab {
   #status = null;
   #candidates = null;
   #generation = 0;
+  #confirm;
 
-  constructor(container, api) {
+  /** `confirm(message, actionText)` resolves true when the user chooses the action. */
+  constructor(container, api, confirm) {
     this.#container = container;
     this.#api = api;
+    this.#confirm = confirm;
   }
 
   async render() {
@@ -258,7 +261,7 @@ export class HubsTab {
   }
 
   async #remove(hub, message) {
-    if (!window.confirm(`Remove ${hub.name}? Its tiles disappear from every dashboard.`)) return;
+    if (!(await this.#confirm(`Remove ${hub.name}? Its tiles disappear from every dashboard.`, 'Remove'))) return;
     try {
       await this.#api.delete(SETTINGS_API.HUB_CONFIG_ONE(hub.hubId));
       await this.reload();
@@ -281,7 +284,7 @@ export class HubsTab {
   }
 
   async #register(hub, message) {
-    if (!window.confirm(this.#warning || 'Register the webhook URL on the hub?')) return;
+    if (!(await this.#confirm(this.#warning || 'Register the webhook URL on the hub?', 'Register'))) return;
     showStatus(message, 'Registering…');
     try {
       const reply = await this.#api.post(SETTINGS_API.WEBHOOK_REGISTER(hub.hubId), {});
@@ -292,7 +295,7 @@ export class HubsTab {
   }
 
   async #rotate(hub, message) {
-    if (!window.confirm('Rotate the webhook token? The current URL stops working at once.')) return;
+    if (!(await this.#confirm('Rotate the webhook token? The current URL stops working at once.', 'Rotate'))) return;
     try {
       const reply = await this.#api.post(SETTINGS_API.WEBHOOK_ROTATE(hub.hubId), {});
       await this.reload();
