@@ -172,3 +172,36 @@ async def test_hub_removal_uses_page_dialog(
         await expect(page.locator(".hub-list > li")).to_have_count(1, timeout=WAIT_MS)
         assert native_dialogs == []
         assert page_errors.errors == []
+
+
+@pytest.mark.parametrize("role", ["admin", "user"])
+async def test_fresh_install_explains_no_hub(
+    tmp_path: Path, context: BrowserContext, page_errors: PageErrors, role: str
+) -> None:
+    async with running_demo(tmp_path, hubs=()) as demo:
+        if role == "admin":
+            page = await open_dashboard(context, demo.url, page_errors)
+        else:
+            await demo.add_user("viewer")
+            await sign_in_as_user(context, demo.url, "viewer")
+            page = page_errors.watch(await context.new_page())
+            await page.goto(demo.url + "/")
+        notice = page.locator(".empty-state")
+        await expect(notice).to_contain_text("No hub is connected yet", timeout=WAIT_MS)
+        await expect(page.locator(".landing .card")).to_have_count(0)
+        link = notice.get_by_role("link", name="Connect a hub in Settings")
+        if role == "admin":
+            await expect(link).to_have_attribute("href", "#/settings/hubs")
+        else:
+            await expect(link).to_have_count(0)
+            await expect(notice).to_contain_text("Ask your admin")
+        assert page_errors.errors == []
+
+
+async def test_dashboard_with_hubs_shows_cards(
+    tmp_path: Path, context: BrowserContext, page_errors: PageErrors
+) -> None:
+    async with running_demo(tmp_path) as demo:
+        page = await open_dashboard(context, demo.url, page_errors)
+        await expect(page.locator(".landing .card").first).to_be_visible(timeout=WAIT_MS)
+        await expect(page.locator(".empty-state")).to_have_count(0)

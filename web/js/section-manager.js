@@ -106,7 +106,9 @@ export class SectionManager {
 
   /** Sets the configured hubs; the Mode and Security tiles of a removed hub go away. */
   setHubs(hubs) {
+    const hadHubs = this.#hubIds === null || this.#hubIds.size > 0;
     this.#hubIds = new Set(hubs.map((hub) => hub.hubId));
+    if (this.#current === HOME && hadHubs !== this.#hubIds.size > 0) this.render();
     for (const [hubId, { mode, hsm }] of this.#hubTiles) {
       if (this.#hubIds.has(hubId)) continue;
       mode.destroy();
@@ -190,7 +192,8 @@ export class SectionManager {
     const hubGrid = el('div', { className: 'grid hub-grid', attrs: { 'aria-label': 'Hub modes and security' } });
     for (const { mode, hsm } of this.#hubTiles.values()) hubGrid.append(mode.root, hsm.root);
     const landing = el('div', { className: 'grid fib-grid landing', attrs: { role: 'list', 'aria-label': 'Sections' } });
-    for (const section of this.sections()) {
+    const noHub = this.#hubIds?.size === 0 && this.#deps.state.size === 0;
+    for (const section of noHub ? [] : this.sections()) {
       const count = el('span', { className: 'card-count' });
       const pills = el('span', { className: 'pills' });
       const card = el('a', { className: 'card', attrs: { href: `#/section/${section.id}`, role: 'listitem', 'data-section': section.id } }, [
@@ -202,8 +205,22 @@ export class SectionManager {
       landing.append(card);
     }
     this.#grid = landing;
-    this.#main.replaceChildren(hubGrid, el('h2', { className: 'visually-hidden', text: 'Sections' }), landing);
+    const heading = el('h2', { className: 'visually-hidden', text: 'Sections' });
+    if (noHub) this.#main.replaceChildren(hubGrid, this.#noHubNotice(), landing);
+    else this.#main.replaceChildren(hubGrid, heading, landing);
     this.#updateCards();
+  }
+
+  #noHubNotice() {
+    const admin = this.#doc.documentElement.dataset.role === 'admin';
+    const next = admin
+      ? [el('a', { className: 'btn primary', text: 'Connect a hub in Settings', attrs: { href: '#/settings/hubs' } })]
+      : [el('p', { text: 'Ask your admin to connect a Hubitat hub.' })];
+    return el('div', { className: 'notice empty-state', attrs: { role: 'status' } }, [
+      el('h2', { text: 'No hub is connected yet' }),
+      el('p', { text: 'Tiles appear here once a Hubitat hub with Maker API is connected.' }),
+      ...next,
+    ]);
   }
 
   #updateCards() {
