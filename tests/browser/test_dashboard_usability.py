@@ -205,3 +205,74 @@ async def test_dashboard_with_hubs_shows_cards(
         page = await open_dashboard(context, demo.url, page_errors)
         await expect(page.locator(".landing .card").first).to_be_visible(timeout=WAIT_MS)
         await expect(page.locator(".empty-state")).to_have_count(0)
+
+
+STATS_SCRIPT = """async ([devices, indoor, outdoor]) => {
+  const m = await import('/js/section-stats.js');
+  const stats = m.computeStats(devices, { indoor: new Set(indoor), outdoor: new Set(outdoor) });
+  return { power: stats.power, temperatures: stats.temperatures.map((t) => t.value) };
+}"""
+
+
+def reading(uid: str, kind: str, **attributes: float) -> dict[str, Any]:
+    return {
+        "uid": uid,
+        "kind": kind,
+        "hasPowerMeter": "power" in attributes,
+        "attributes": {name: {"value": value, "unit": None} for name, value in attributes.items()},
+    }
+
+
+@pytest.mark.parametrize(
+    ("indoor", "outdoor", "temperatures"),
+    [
+        ([], [], [70.0, 104.9]),
+        (["h:living"], [], [70.0]),
+        ([], ["h:attic"], [70.0, 41.0]),
+    ],
+)
+async def test_stats_pick_indoor_sensors(
+    blank_page: Page,  # noqa: F811
+    indoor: list[str],
+    outdoor: list[str],
+    temperatures: list[float],
+) -> None:
+    devices = [
+        reading("h:living", "sensor", temperature=70.0),
+        reading("h:attic", "sensor", temperature=104.9),
+        {**reading("h:yard", "sensor", temperature=41.0), "outdoor": True},
+        reading("h:hall", "thermostat", temperature=66.0),
+    ]
+    stats = await blank_page.evaluate(STATS_SCRIPT, [devices, indoor, outdoor])
+    assert stats["temperatures"] == temperatures
+
+
+async def test_stats_power_skips_house_meter(blank_page: Page) -> None:  # noqa: F811
+    loads = [reading("h:dryer", "switch", power=2.0), reading("h:heater", "outlet", power=1450.0)]
+    meter = reading("h:house", "power_meter", power=9000.0)
+    with_meter = await blank_page.evaluate(STATS_SCRIPT, [[*loads, meter], [], []])
+    assert with_meter["power"] == 1452.0
+    meter_only = await blank_page.evaluate(STATS_SCRIPT, [[meter], [], []])
+    assert meter_only["power"] == 9000.0
+
+
+async def test_sensors_tab_ticks_outdoor_sensors(
+    tmp_path: Path, context: BrowserContext, page_errors: PageErrors
+) -> None:
+    async with running_demo(tmp_path) as demo:
+        devices = (await demo.client.get("/api/devices")).json()["devices"]
+        sensors = [device for device in devices if "temperature" in device["attributes"]]
+        outdoor = {device["uid"] for device in sensors if device.get("outdoor") is True}
+        assert outdoor
+        page = await open_dashboard(context, demo.url, page_errors, "#/settings/sensors")
+        rows = page.locator(".settings-table tbody tr")
+        await expect(rows).to_have_count(len(sensors), timeout=WAIT_MS)
+        for device in sensors:
+            row = page.locator(f".settings-table tr[data-uid='{device['uid']}']")
+            is_outdoor = device["uid"] in outdoor
+            outdoor_box = row.locator("input[data-type='temperature_outdoor']")
+            indoor_box = row.locator("input[data-type='temperature_indoor']")
+            assert await outdoor_box.is_checked() == is_outdoor, device["uid"]
+            if device.get("kind") != "thermostat":
+                assert await indoor_box.is_checked() == (not is_outdoor), device["uid"]
+        assert page_errors.errors == []

@@ -57,6 +57,7 @@ export const API = Object.freeze({
   HSM: '/api/hsm',
   HSM_ACTION: (hubId, action) => `/api/hsm/${encodeURIComponent(hubId)}/${encodeURIComponent(action)}`,
   HUBS: '/api/hubs',
+  SELECTIONS: '/api/device-selections',
   SETTINGS: '/api/settings',
   EVENTS: '/api/events/stream',
   PREFERENCES: '/api/user/preferences',

@@ -25,6 +25,8 @@ export class SectionManager {
   #hubTiles = new Map();
   // Ids from the last hub list, or null before the first one arrived.
   #hubIds = null;
+  // The user's temperature sensor selections: { indoor, outdoor } Sets of uids.
+  #sensors = {};
   #current = null;
   #grid = null;
   #cards = new Map();
@@ -134,6 +136,12 @@ export class SectionManager {
     this.#hubTilesFor(hubId)?.hsm.setStatus(status, alert);
   }
 
+  /** Sets the user's indoor and outdoor temperature sensors (Sets of uids, empty = automatic). */
+  setSensors(sensors) {
+    this.#sensors = sensors;
+    this.onDeviceChanged();
+  }
+
   setEditing(editing) {
     this.#editing = editing;
     if (!editing) {
@@ -229,7 +237,7 @@ export class SectionManager {
       const devices = DeviceSectionizer.devicesFor(section, visible);
       const note = NOT_CONFIGURED[section.id] && section.id === 'cameras';
       setText(count, note ? 'Not configured' : `${devices.length} device${devices.length === 1 ? '' : 's'}`);
-      const list = note ? [] : statPills(computeStats(devices), this.#deps.units);
+      const list = note ? [] : statPills(computeStats(devices, this.#sensors), this.#deps.units);
       syncPills(pills, list);
       card.classList.toggle('has-alert', list.some((pill) => pill.tone === 'alert'));
       setAttr(card, 'aria-label', `${section.name}: ${count.textContent}${list.length ? `, ${list.map((pill) => pill.text).join(', ')}` : ''}`);

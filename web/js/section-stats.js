@@ -7,11 +7,22 @@ import { formatPower } from './format.js';
 const LIGHT_KINDS = new Set(['light', 'dimmer', 'color_light']);
 const OPEN_STATES = new Set(['open', 'opening', 'partially open']);
 
-export function computeStats(devices) {
+/**
+ * Sums the statistics of a section's devices. `sensors` holds the user's temperature
+ * selections as Sets of uids: the indoor average uses `indoor` when it is not empty, else every
+ * temperature reading except thermostats and outdoor sensors (`outdoor` when not empty, else
+ * devices the server marks `outdoor: true`). Power sums the switched loads, and a whole-house
+ * meter counts only in a section without loads, because its reading already includes them.
+ */
+export function computeStats(devices, sensors = {}) {
+  const indoor = sensors.indoor?.size ? sensors.indoor : null;
+  const outdoor = sensors.outdoor?.size ? sensors.outdoor : null;
   let lightsOn = 0;
   let open = 0;
-  let power = 0;
-  let powerSeen = false;
+  let loadPower = 0;
+  let loadSeen = false;
+  let meterPower = 0;
+  let meterSeen = false;
   let lowBattery = 0;
   let alerts = 0;
   const temperatures = [];
@@ -21,9 +32,12 @@ export function computeStats(devices) {
     if (OPEN_STATES.has(value('contact')) || OPEN_STATES.has(value('door'))) open += 1;
     if (device.kind === 'lock' && value('lock') === 'unlocked') open += 1;
     const watts = value('power');
-    if (typeof watts === 'number' && (device.kind === 'power_meter' || device.hasPowerMeter)) {
-      power += watts;
-      powerSeen = true;
+    if (typeof watts === 'number' && device.kind === 'power_meter') {
+      meterPower += watts;
+      meterSeen = true;
+    } else if (typeof watts === 'number' && device.hasPowerMeter) {
+      loadPower += watts;
+      loadSeen = true;
     }
     const battery = value('battery');
     if (typeof battery === 'number' && battery < LOW_BATTERY_PERCENT) lowBattery += 1;
@@ -36,11 +50,18 @@ export function computeStats(devices) {
       alerts += 1;
     }
     const temperature = value('temperature');
-    if (typeof temperature === 'number' && !device.outdoor && device.kind !== 'thermostat') {
+    if (typeof temperature === 'number' && isIndoor(device, indoor, outdoor)) {
       temperatures.push({ value: temperature, unit: device.attributes.temperature.unit ?? null });
     }
   }
-  return { lightsOn, open, power: powerSeen ? power : null, lowBattery, alerts, temperatures };
+  const power = loadSeen ? loadPower : meterSeen ? meterPower : null;
+  return { lightsOn, open, power, lowBattery, alerts, temperatures };
+}
+
+function isIndoor(device, indoor, outdoor) {
+  if (indoor) return indoor.has(device.uid);
+  if (device.kind === 'thermostat') return false;
+  return outdoor ? !outdoor.has(device.uid) : !device.outdoor;
 }
 
 /** Returns [{key, text, tone}] for the non-empty statistics. */

@@ -107,7 +107,7 @@ export class SettingsPage {
   }
 
   #makeTab(tabId) {
-    const { api, preferences, openAppearance, confirm } = this.#deps;
+    const { api, preferences, openAppearance, confirm, sensorsSaved } = this.#deps;
     const container = this.#body;
     switch (tabId) {
       case 'hubs':
@@ -115,7 +115,7 @@ export class SettingsPage {
       case 'appearance':
         return new AppearanceTab(container, { openDialog: openAppearance });
       case 'sensors':
-        return new SensorsTab(container, { api, preferences });
+        return new SensorsTab(container, { api, preferences, onSaved: sensorsSaved });
       case 'devices':
         return new DevicesTab(container, { api, preferences, isAdmin: () => this.isAdmin });
       case 'security':

@@ -69,6 +69,7 @@ export class TilesApp {
       preferences: this.preferences,
       openAppearance: () => this.settingsPanel.open(),
       confirm: (message, actionText) => this.ui.confirm(message, actionText),
+      sensorsSaved: () => this.loadSensors(),
     });
     this.ui.attach(this);
   }
@@ -105,7 +106,19 @@ export class TilesApp {
       this.preferences.load(),
       this.backgrounds.load(),
       this.#loadHubs(),
+      this.loadSensors(),
     ]);
+  }
+
+  /** Loads the user's indoor and outdoor temperature selections for the landing pills. */
+  async loadSensors() {
+    try {
+      const reply = await this.api.get(API.SELECTIONS);
+      const uids = (type) => new Set((reply?.selections?.[type] ?? []).map((item) => item?.uid));
+      this.sections.setSensors({ indoor: uids('temperature_indoor'), outdoor: uids('temperature_outdoor') });
+    } catch (err) {
+      console.warn('loading the temperature sensor selections failed', err);
+    }
   }
 
   /** Re-fetches every device; events that arrive meanwhile are applied after it. */
@@ -253,6 +266,7 @@ export class TilesApp {
   #resync() {
     this.refreshSnapshot();
     this.#loadHubs();
+    this.loadSensors();
   }
 
   #onPreferenceChange({ category }) {

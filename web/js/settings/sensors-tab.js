@@ -15,11 +15,13 @@ export class SensorsTab {
   #preferences;
   #listeners = null;
   #generation = 0;
+  #onSaved;
 
-  constructor(container, { api, preferences }) {
+  constructor(container, { api, preferences, onSaved = null }) {
     this.#container = container;
     this.#api = api;
     this.#preferences = preferences;
+    this.#onSaved = onSaved;
   }
 
   async render() {
@@ -43,6 +45,10 @@ export class SensorsTab {
       el('h3', { text: 'Sensors' }),
       field('Temperature unit', unit),
       el('h4', { text: 'Which sensors count as indoor and outdoor' }),
+      el('p', {
+        className: 'settings-hint',
+        text: 'The indoor average on the home page uses the sensors ticked as indoor. With none ticked, it uses every temperature sensor except thermostats and outdoor sensors. With no outdoor sensor ticked, the sensors the hub driver reports as outdoor count as outdoor.',
+      }),
       el('table', { className: 'settings-table' }, [
         el('thead', {}, [el('tr', {}, [el('th', { text: 'Sensor' }), el('th', { text: 'Indoor' }), el('th', { text: 'Outdoor' })])]),
         table,
@@ -58,6 +64,15 @@ export class SensorsTab {
       if (generation !== this.#generation) return;
       const chosen = Object.fromEntries(KINDS.map(([type]) => [type, new Set((selections.selections?.[type] ?? []).map((item) => item.uid))]));
       const sensors = (devices.devices ?? []).filter((device) => 'temperature' in (device.attributes ?? {}));
+      // Without a stored selection the boxes show the automatic choice described above.
+      if (chosen.temperature_outdoor.size === 0) {
+        for (const device of sensors) if (device.outdoor === true) chosen.temperature_outdoor.add(device.uid);
+      }
+      if (chosen.temperature_indoor.size === 0) {
+        for (const device of sensors) {
+          if (device.kind !== 'thermostat' && !chosen.temperature_outdoor.has(device.uid)) chosen.temperature_indoor.add(device.uid);
+        }
+      }
       table.replaceChildren(...sensors.map((device) => el('tr', { attrs: { 'data-uid': device.uid } }, [
         el('td', { text: `${device.label} (${device.hubName})` }),
         ...KINDS.map(([type, label]) => {
@@ -78,6 +93,7 @@ export class SensorsTab {
         await this.#api.put(SETTINGS_API.SELECTION(type), { items });
       }
       showStatus(status, 'Saved.', 'ok');
+      this.#onSaved?.();
     } catch (err) {
       showStatus(status, err.message, 'error');
     }
