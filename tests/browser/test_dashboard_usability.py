@@ -276,3 +276,111 @@ async def test_sensors_tab_ticks_outdoor_sensors(
             if device.get("kind") != "thermostat":
                 assert await indoor_box.is_checked() == (not is_outdoor), device["uid"]
         assert page_errors.errors == []
+
+
+async def test_tablet_nav_shows_current_section(
+    tmp_path: Path, context: BrowserContext, page_errors: PageErrors
+) -> None:
+    async with running_demo(tmp_path) as demo:
+        page = await open_dashboard(context, demo.url, page_errors, "#/section/locks")
+        nav = await page.locator("#section-nav").bounding_box()
+        current = await page.locator("#section-nav [aria-current='page']").bounding_box()
+        assert nav is not None
+        assert current is not None
+        assert current["x"] >= nav["x"] - 1
+        assert current["x"] + current["width"] <= nav["x"] + nav["width"] + 1
+        assert page_errors.errors == []
+
+
+async def test_phone_header_fits_two_rows(tmp_path: Path, browser: Any) -> None:
+    phone = await browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        async with running_demo(tmp_path) as demo:
+            page = await open_dashboard(phone, demo.url, PageErrors(), "#/section/lights")
+            header = await page.locator(".topbar").bounding_box()
+            assert header is not None
+            # Two rows of 48 px touch targets plus padding and gaps.
+            assert header["height"] <= 2 * 48 + 24
+            await expect(page.locator("#search")).to_be_visible()
+            await expect(page.locator("#settings-button")).to_be_visible()
+    finally:
+        await phone.close()
+
+
+async def test_settings_page_highlights_no_section(
+    tmp_path: Path, context: BrowserContext, page_errors: PageErrors
+) -> None:
+    async with running_demo(tmp_path) as demo:
+        page = await open_dashboard(context, demo.url, page_errors, "#/section/lights")
+        await expect(page.locator("#section-nav [aria-current='page']")).to_have_count(1)
+        await page.goto(demo.url + "/#/settings/about")
+        await expect(page.locator(".settings-facts")).to_contain_text("Version", timeout=WAIT_MS)
+        await expect(page.locator("#section-nav [aria-current='page']")).to_have_count(0)
+        await page.goto(demo.url + "/#/")
+        home = page.locator("#section-nav [data-section='home']")
+        await expect(home).to_have_attribute("aria-current", "page", timeout=WAIT_MS)
+        assert page_errors.errors == []
+
+
+async def test_search_without_match_says_so(
+    tmp_path: Path, context: BrowserContext, page_errors: PageErrors
+) -> None:
+    async with running_demo(tmp_path) as demo:
+        page = await open_dashboard(context, demo.url, page_errors, "#/section/lights")
+        await page.locator("#search").fill("zzqx")
+        notice = page.locator(".search-empty")
+        await expect(notice).to_have_text("No devices match “zzqx”.")
+        await page.locator("#search").fill("kitchen")
+        await expect(notice).to_have_count(0)
+        await expect(tile(page, "main:12")).to_be_visible()
+        assert page_errors.errors == []
+
+
+LONG_TILE_SCRIPT = """async (label) => {
+  const { DeviceFactory } = await import('/js/tiles/device-factory.js');
+  const { DeviceStateManager } = await import('/js/device-state-manager.js');
+  const state = new DeviceStateManager();
+  const device = {
+    uid: 'h:long', kind: 'switch', label, room: label, hubName: 'Main',
+    attributes: { switch: { value: 'on' } }, commands: ['on', 'off'],
+  };
+  state.replaceAll([device]);
+  const context = {
+    state,
+    commands: { send: async () => true },
+    ui: { openDetail() {}, confirm: async () => false },
+    units: { displayUnit: () => 'F', toDisplay: () => null, label: (v) => `${v}°F`,
+             format: () => '' },
+    backgrounds: { apply() {} },
+  };
+  const tile = new DeviceFactory(context).create(device);
+  document.querySelector('.tile-grid').prepend(tile.root);
+  const box = tile.root.getBoundingClientRect();
+  const labelNode = tile.root.querySelector('.tile-label');
+  const room = tile.root.querySelector('.tile-sub');
+  const result = {
+    height: box.height,
+    labelTitle: labelNode.title,
+    roomFits: room.getBoundingClientRect().right <= box.right + 1,
+    roomTitle: room.title,
+  };
+  tile.destroy();
+  tile.root.remove();
+  return result;
+}"""
+
+
+async def test_long_label_is_clamped(
+    tmp_path: Path, context: BrowserContext, page_errors: PageErrors
+) -> None:
+    async with running_demo(tmp_path) as demo:
+        page = await open_dashboard(context, demo.url, page_errors, "#/section/switches")
+        label = "Very long label " * 19
+        normal = await tile(page, "main:53").bounding_box()
+        result = await page.evaluate(LONG_TILE_SCRIPT, label)
+        assert normal is not None
+        assert result["height"] <= normal["height"] + 3 * 24
+        assert result["labelTitle"] == label
+        assert result["roomFits"] is True
+        assert result["roomTitle"].startswith(label)
+        assert page_errors.errors == []

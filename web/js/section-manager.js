@@ -78,6 +78,8 @@ export class SectionManager {
     const match = ROUTE.exec(this.#doc.location?.hash ?? window.location.hash);
     const id = match ? match[1] : HOME;
     this.#show(this.sections().some((section) => section.id === id) ? id : HOME);
+    // The settings page also routes here as the landing page; the nav highlights no section then.
+    this.#renderNav();
   }
 
   /** Re-renders the current view, e.g. after a structural change or a preference change. */
@@ -183,6 +185,7 @@ export class SectionManager {
   }
 
   #renderNav() {
+    const onSettings = (this.#doc.location?.hash ?? '').startsWith('#/settings');
     const items = [{ id: HOME, name: 'Home', icon: 'home' }, ...this.sections()];
     this.#nav.replaceChildren(
       ...items.map((section) => {
@@ -190,10 +193,12 @@ export class SectionManager {
           icon(section.icon ?? 'grid'),
           el('span', { text: section.name }),
         ]);
-        if (section.id === this.#current) link.setAttribute('aria-current', 'page');
+        if (section.id === this.#current && !onSettings) link.setAttribute('aria-current', 'page');
         return link;
       }),
     );
+    // A narrow screen scrolls the nav sideways: keep the current item in view.
+    this.#nav.querySelector('[aria-current]')?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
   }
 
   #showHome() {
@@ -328,6 +333,15 @@ export class SectionManager {
       if (!tile) setHidden(node, query !== '');
       else setHidden(node, !DeviceSectionizer.matchesSearch(tile.device, query));
     }
+    const matches = [...(this.#grid?.children ?? [])].some((node) => !node.hidden);
+    let notice = this.#main.querySelector('.search-empty');
+    if (query === '' || matches || !this.#grid) {
+      notice?.remove();
+      return;
+    }
+    notice ??= el('p', { className: 'notice search-empty', attrs: { role: 'status' } });
+    setText(notice, `No devices match “${query}”.`);
+    if (!notice.isConnected) this.#grid.before(notice);
   }
 
   // --- edit mode ----------------------------------------------------------------------------

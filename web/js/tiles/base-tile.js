@@ -177,8 +177,11 @@ export class BaseTile {
   #patchFrame(device) {
     const label = device.label || device.name || device.uid;
     setText(this.labelNode, label);
+    // The label and room are clamped with an ellipsis, so the title keeps the full text.
+    setAttr(this.labelNode, 'title', label);
     const sub = [device.room, device.hubName].filter(Boolean).join(' · ');
     setText(this.subNode, sub);
+    setAttr(this.subNode, 'title', sub || null);
     setAttr(this.root, 'aria-label', `${label}${sub ? `, ${sub}` : ''}. Press Enter for details.`);
     const href = hubDeviceUrl(device);
     setAttr(this.hubLink, 'href', href);
