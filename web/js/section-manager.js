@@ -78,7 +78,7 @@ export class SectionManager {
     const match = ROUTE.exec(this.#doc.location?.hash ?? window.location.hash);
     const id = match ? match[1] : HOME;
     this.#show(this.sections().some((section) => section.id === id) ? id : HOME);
-    // The settings page also routes here as the landing page; the nav highlights no section then.
+    // A settings URL routes here as the landing page, so the nav is redrawn without a highlight.
     this.#renderNav();
   }
 
