@@ -131,6 +131,23 @@ async def test_identical_frames_deduplicated() -> None:
         assert len(powers) == 1
 
 
+async def test_quick_changes_back_and_forth_kept() -> None:
+    # on, off, on, off within the dedupe window are four real changes, not duplicates.
+    async with running_home() as home:
+        sim = home.sims["main"]
+        mark = home.reader.mark()
+        for value in ("on", "off", "on", "off"):
+            sim.set_attribute("53", "switch", value)
+        # A later event on the same socket shows that all four were processed.
+        sim.set_attribute("200", "power", "1234")
+        await home.reader.wait_device("main:200", "power", since=mark)
+        switches = home.reader.matching(
+            lambda e: e.type == "device" and e.data["uid"] == "main:53", since=mark
+        )
+        assert [e.data["value"] for e in switches] == ["on", "off", "on", "off"]
+        assert home.manager.get_device("main:53").attributes["switch"].value == "off"
+
+
 async def test_repeated_button_pushes_kept() -> None:
     async with running_home() as home:
         sim = home.sims["main"]

@@ -40,11 +40,7 @@ async def shown_warnings(page: Page) -> list[str]:
 async def dashboard(
     tmp_path: Path, context: BrowserContext, errors: PageErrors, section: str
 ) -> AsyncIterator[tuple[Demo, Page]]:
-    # NOTE: the server's duplicate filter also drops a value that returns within its window
-    # after a different one (on, off, on leaves it off). These tests turn the filter off.
-    async with running_demo(
-        tmp_path, command_confirm_timeout_s=CONFIRM_MS / 1000, event_dedupe_window_ms=0
-    ) as demo:
+    async with running_demo(tmp_path, command_confirm_timeout_s=CONFIRM_MS / 1000) as demo:
         page = await open_dashboard(context, demo.url, errors, f"#/section/{section}")
         await page.evaluate(RECORD_TOASTS)
         yield demo, page

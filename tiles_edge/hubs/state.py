@@ -130,7 +130,7 @@ class DeviceState:
             return None
 
         raw = event.value
-        if self._is_duplicate(event):
+        if self._is_duplicate(event, device):
             logger.debug(
                 "hub %r: duplicate %s=%r for device %s dropped",
                 event.hub_id,
@@ -181,14 +181,21 @@ class DeviceState:
             return previous.unit
         return unit_for(event.name, None, self.temperature_scale)
 
-    def _is_duplicate(self, event: HubEvent) -> bool:
+    def _is_duplicate(self, event: HubEvent, device: Device) -> bool:
+        """Tell a repeated frame from a real change.
+
+        A frame is a duplicate when the same frame came within the window AND the attribute
+        still holds its value: on, off, on within the window are three real changes.
+        """
         if event.name in BUTTON_EVENTS or self._dedupe_window_s <= 0:
             return False
         assert event.device_id is not None
         key = (event.hub_id, event.device_id, event.name, str(event.value), event.unit)
         now = self._monotonic()
         seen = self._recent.get(key)
-        if seen is not None and now - seen < self._dedupe_window_s:
+        current = device.attributes.get(event.name)
+        unchanged = current is not None and _same_raw(current.raw, event.value)
+        if seen is not None and now - seen < self._dedupe_window_s and unchanged:
             return True
         self._recent[key] = now
         if len(self._recent) > _DEDUPE_PRUNE_AT:
