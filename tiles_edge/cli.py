@@ -36,7 +36,7 @@ DEMO_HUBS: tuple[tuple[str, str], ...] = (("main", "Main Hub"), ("garage", "Gara
 
 
 class CliError(TilesError):
-    """A command failed in a way the user can fix; the message says how."""
+    """A command failed in a way the user can fix, and the message names the fix."""
 
 
 # The settings hub, user and token commands read: where the database is, and what the webhook

@@ -30,7 +30,7 @@ MAX_TOKEN_NAME_LENGTH = 100
 
 
 class UserCliError(TilesError):
-    """A user or token command failed in a way the user can fix; the message says how."""
+    """A user or token command failed in a way the user can fix, and the message names the fix."""
 
 
 def _out(line: str = "") -> None:

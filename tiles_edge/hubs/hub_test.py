@@ -202,7 +202,7 @@ async def _confirm_hubitat_on_404(
 ) -> HubTestResult:
     """Tell a hub without that Maker API app from a server that is no hub at all.
 
-    A hub answers an unknown app id with 404, and so does any other web server. The
+    A hub returns 404 for an unknown app id, and so does any other web server. The
     discovery probe looks for a page naming Hubitat, within the same limits (no redirects,
     64 KiB, the remaining time).
     """
