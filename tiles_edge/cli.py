@@ -26,6 +26,7 @@ from tiles_edge.config import (
     describe_settings,
     load_settings,
 )
+from tiles_edge.dbcli import DbCliError
 from tiles_edge.errors import TilesError
 from tiles_edge.usercli import UserCliError
 
@@ -117,6 +118,21 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "settings", parents=[parent], help="print the effective settings (secrets masked)"
     )
+
+    db = commands.add_parser("db", help="back up or restore the SQLite database")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_backup = db_commands.add_parser(
+        "backup",
+        parents=[storage_parent],
+        help="write a consistent copy of the database to FILE (also while the server runs)",
+    )
+    db_backup.add_argument("file", type=Path, metavar="FILE")
+    db_restore = db_commands.add_parser(
+        "restore",
+        parents=[storage_parent],
+        help="replace the database with a backup FILE; stop the server first",
+    )
+    db_restore.add_argument("file", type=Path, metavar="FILE")
 
     hub = commands.add_parser("hub", help="manage the hubs stored in the database")
     hub_commands = hub.add_subparsers(dest="hub_command", metavar="ACTION", required=True)
@@ -210,7 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return _dispatch(args)
-    except (SettingsError, CliError, UserCliError) as err:
+    except (SettingsError, CliError, UserCliError, DbCliError) as err:
         print(f"tiles-edge: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -255,6 +271,14 @@ def _dispatch(args: argparse.Namespace) -> int:
             if state_dir is not None:
                 shutil.rmtree(state_dir, ignore_errors=True)
         return 0
+    if args.command == "db":
+        from tiles_edge.dbcli import backup_database, resolve_file, restore_database
+
+        settings = _settings_from_args(args)
+        logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+        if args.db_command == "backup":
+            return asyncio.run(backup_database(settings, resolve_file(args.file, must_exist=False)))
+        return asyncio.run(restore_database(settings, resolve_file(args.file, must_exist=True)))
     if args.command == "hub":
         settings = _settings_from_args(args)
         logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
