@@ -49,15 +49,20 @@ export class BackgroundManager extends Emitter {
   apply(root, uid) {
     const background = this.get(uid) ?? this.get(DEFAULT_BACKGROUND);
     const style = root.style;
+    // data-bg-tone selects the text colors in app.css: "dark" for light text, "light" for dark
+    // text, "image" for light text over a scrim.
     if (background?.type === 'color' && COLOR.test(background.color ?? '')) {
       style.setProperty('--tile-bg', background.color);
       style.removeProperty('--tile-bg-image');
+      root.dataset.bgTone = isDarkColor(background.color) ? 'dark' : 'light';
     } else if (background?.type === 'image' && isSameOriginPath(background.url)) {
       style.setProperty('--tile-bg-image', `url("${encodeURI(background.url)}")`);
       style.removeProperty('--tile-bg');
+      root.dataset.bgTone = 'image';
     } else {
       style.removeProperty('--tile-bg');
       style.removeProperty('--tile-bg-image');
+      delete root.dataset.bgTone;
     }
     root.classList.toggle('has-background', Boolean(background));
   }
@@ -88,6 +93,18 @@ export class BackgroundManager extends Emitter {
     this.applyRemote({ key: uid, value: stored });
     return stored;
   }
+}
+
+/**
+ * Returns true when white text contrasts better than near-black (#111827) text on `hex`, by the
+ * WCAG 2.1 contrast ratio: white wins below a relative luminance of about 0.2.
+ */
+export function isDarkColor(hex) {
+  const channels = [1, 3, 5].map((start) => Number.parseInt(hex.slice(start, start + 2), 16) / 255);
+  const [r, g, b] = channels.map((c) => (c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+  const luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  const darkText = 0.0092; // relative luminance of #111827
+  return (1 + 0.05) / (luminance + 0.05) > (luminance + 0.05) / (darkText + 0.05);
 }
 
 function isSameOriginPath(url) {
