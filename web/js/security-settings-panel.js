@@ -2,7 +2,7 @@
 // the signed-in user's API tokens. The admin sections are built only after the server
 // returned the settings, so a non-admin sees the token list and nothing else.
 
-import { AUTH_API, errorText, formatTime } from './auth-api.js';
+import { AUTH_API, ROLES, errorText, formatTime } from './auth-api.js';
 import { el, setHidden, setText } from './dom.js';
 import { secretContent } from './user-management-modal.js';
 
@@ -68,21 +68,33 @@ export class SecuritySettingsPanel {
   // --- admin settings ------------------------------------------------------------------------
 
   async #loadAdmin(generation) {
+    // The admin routes answer 403 to other users and the server logs each refusal, so they
+    // are requested only for a session whose role is admin.
+    let session;
+    try {
+      session = await this.#api.get(AUTH_API.SESSION);
+    } catch (err) {
+      if (this.#live(generation)) this.#show(errorText(err, 'Loading the session'), 'error');
+      return;
+    }
+    if (session?.user?.role !== ROLES.ADMIN) return;
     let settings;
     try {
       settings = await this.#api.get(AUTH_API.SETTINGS);
     } catch (err) {
-      // 403: not an admin, so the admin sections stay absent.
+      // 403: the role changed since the session was read, so the admin sections stay absent.
       if (this.#live(generation) && err?.status !== 403) this.#show(errorText(err, 'Loading the security settings'), 'error');
       return;
     }
-    const [users, session] = await Promise.allSettled([this.#api.get(AUTH_API.USERS), this.#api.get(AUTH_API.SESSION)]);
+    let users = null;
+    try {
+      users = await this.#api.get(AUTH_API.USERS);
+    } catch {
+      // Without the user list the username field has no suggestions and works as before.
+    }
     if (!this.#live(generation)) return;
-    this.#usernames = users.status === 'fulfilled' && Array.isArray(users.value?.users)
-      ? users.value.users.map((user) => String(user.username))
-      : [];
-    const clientAddress = session.status === 'fulfilled' ? session.value?.clientAddress : null;
-    this.#adminSection.replaceChildren(this.#buildAdminForm(settings ?? {}, clientAddress));
+    this.#usernames = Array.isArray(users?.users) ? users.users.map((user) => String(user.username)) : [];
+    this.#adminSection.replaceChildren(this.#buildAdminForm(settings ?? {}, session?.clientAddress ?? null));
   }
 
   #buildAdminForm(settings, clientAddress) {
