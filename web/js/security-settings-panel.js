@@ -68,7 +68,7 @@ export class SecuritySettingsPanel {
   // --- admin settings ------------------------------------------------------------------------
 
   async #loadAdmin(generation) {
-    // The admin routes answer 403 to other users and the server logs each refusal, so they
+    // The admin routes return 403 to other users and the server logs each refusal, so they
     // are requested only for a session whose role is admin.
     let session;
     try {
