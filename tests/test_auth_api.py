@@ -453,7 +453,9 @@ async def test_trusted_admin_needs_allow_admin(harness: Harness) -> None:
             "/api/auth/settings",
             json={"trustedNetworks": [{"cidr": "192.168.1.0/24", "username": "admin"}]},
         )
-        assert reply.status_code == 200
+        assert reply.status_code == 400
+        assert "trustedNetworks[0].username" in reply.json()["error"]["message"]
+        assert "allow admin sign-in" in reply.json()["error"]["message"]
     async with harness.client(peer="192.168.1.20") as client:
         assert (await client.post("/api/auth/login", json={"trusted": True})).status_code == 401
     async with harness.client(peer="192.168.1.2") as admin:
@@ -470,8 +472,24 @@ async def test_trusted_admin_needs_allow_admin(harness: Harness) -> None:
         assert (await client.post("/api/auth/login", json={"trusted": True})).status_code == 200
 
 
+async def test_trusted_network_must_name_usable_user(harness: Harness) -> None:
+    await harness.add_user("away", active=False)
+    async with harness.client(peer="192.168.1.2") as admin:
+        await harness.setup_admin(admin)
+        for username, words in (("nobody", "create the user first"), ("away", "is disabled")):
+            reply = await admin.patch(
+                "/api/auth/settings",
+                json={"trustedNetworks": [{"cidr": "192.168.1.0/24", "username": username}]},
+            )
+            assert reply.status_code == 400
+            assert words in reply.json()["error"]["message"]
+        settings = (await admin.get("/api/auth/settings")).json()
+        assert settings["trustedNetworks"] == []
+
+
 async def test_passwordless_user_only_from_trusted(harness: Harness) -> None:
     await harness.add_user("tablet", auth_enabled=False)
+    await harness.add_user("kiosk")
     async with harness.client(peer="192.168.1.2") as admin:
         await harness.setup_admin(admin)
         await enable_kiosk_network(harness, admin)

@@ -19,6 +19,7 @@ async def test_security_panel_saves_and_manages_tokens(
     tmp_path: Path, context: BrowserContext, page_errors: PageErrors
 ) -> None:
     async with running_demo(tmp_path) as demo:
+        await demo.add_user("kiosk")
         page = await sign_in_page(context, demo.url, page_errors, ADMIN_USERNAME, ADMIN_PASSWORD)
         await page.click("#account-button")
         await page.click(".account-security")
@@ -27,7 +28,7 @@ async def test_security_panel_saves_and_manages_tokens(
 
         await panel.locator(".network-add").click()
         await panel.locator("input[name='cidr']").fill("192.168.50.0/24")
-        await panel.locator("input[name='username']").fill(ADMIN_USERNAME)
+        await panel.locator("input[name='username']").fill("kiosk")
         await panel.locator("input[name='registrationEnabled']").check()
         await panel.locator("input[name='sessionIdleMinutes']").fill("90")
         await panel.locator(".security-save").click()
@@ -36,7 +37,7 @@ async def test_security_panel_saves_and_manages_tokens(
         )
         stored = (await demo.client.get("/api/auth/settings")).json()
         assert stored["trustedNetworks"] == [
-            {"cidr": "192.168.50.0/24", "username": ADMIN_USERNAME, "allowAdmin": False}
+            {"cidr": "192.168.50.0/24", "username": "kiosk", "allowAdmin": False}
         ]
         assert stored["registrationEnabled"] is True
         assert stored["sessionIdleMinutes"] == 90

@@ -665,6 +665,8 @@ async def update_security_settings(request: Request) -> Response:
     admin = _principal(request)
     body = await _body(request)
     updated = auth.security.updated(body)
+    if "trustedNetworks" in body:
+        await _check_trusted_users(auth, updated.trusted_networks)
     await auth.update_security(updated)
     auth.security_log.event(
         "security_settings",
@@ -674,6 +676,32 @@ async def update_security_settings(request: Request) -> Response:
         fields=",".join(sorted(body)),
     )
     return JSONResponse(updated.to_json())
+
+
+async def _check_trusted_users(auth: AuthService, networks: Any) -> None:
+    """Reject a trusted network that could never sign anyone in, naming the entry and fix."""
+    for index, entry in enumerate(networks):
+        field = f"trustedNetworks[{index}].username"
+        user = await auth.storage.get_user_by_username(entry.username)
+        if user is None:
+            raise ApiError(
+                400,
+                "invalid_field",
+                f"{field}: no user is named {entry.username!r}; create the user first",
+            )
+        if not user.active:
+            raise ApiError(
+                400,
+                "invalid_field",
+                f"{field}: {user.username!r} is disabled; enable the user first",
+            )
+        if user.role == "admin" and not entry.allow_admin:
+            raise ApiError(
+                400,
+                "invalid_field",
+                f"{field}: {user.username!r} is an admin; allow admin sign-in for this "
+                "network or name a user who is not an admin",
+            )
 
 
 # Rows in the field order of tiles_edge.api.routes.RouteSpec: path, methods, endpoint, role,

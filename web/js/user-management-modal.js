@@ -150,7 +150,13 @@ export class UserManagementModal {
     active.classList.add('user-active');
     this.#on(active, 'click', () => this.#patch(user, { active: !user.active }, `${user.active ? 'Disabling' : 'Enabling'} ${name}`), signal);
 
-    const auth = toggleButton(user.authEnabled, user.authEnabled ? 'Required' : 'Trusted network only', `${name} needs a password`);
+    // A trusted network that names a user signs that user in without a password either way;
+    // this switch decides whether any other trusted network may too (kiosk accounts).
+    const auth = toggleButton(
+      user.authEnabled,
+      user.authEnabled ? 'Password' : 'Any trusted network',
+      `${name} needs a password, except from a trusted network that names ${name}`,
+    );
     auth.classList.add('user-auth');
     this.#on(auth, 'click', () => this.#toggleAuth(user), signal);
 
