@@ -1,7 +1,7 @@
 // The settings dialog: appearance (theme, night mode, font size, tile transparency,
 // temperature unit), the default tile background and custom sections.
 
-import { SELECTORS } from './constants.js';
+import { CLIENT_EVENTS, SELECTORS } from './constants.js';
 import { el } from './dom.js';
 
 export class SettingsPanel {
@@ -12,6 +12,7 @@ export class SettingsPanel {
   #listeners = null;
   #pageListeners = new AbortController();
   #sections;
+  #renderOrder = null;
 
   /** `sections()` returns the sections in their current order, as SectionManager has them. */
   constructor(doc, { preferences, backgrounds, ui, sections }) {
@@ -35,12 +36,18 @@ export class SettingsPanel {
     this.#teardown();
     this.#listeners = new AbortController();
     this.#dialog.replaceChildren(...this.#build());
+    // Adding or removing a custom section, here or in another tab, changes the order list.
+    const off = this.#preferences.on(CLIENT_EVENTS.CHANGE, ({ category }) => {
+      if (category === 'sections') this.#renderOrder?.();
+    });
+    this.#listeners.signal.addEventListener('abort', off, { once: true });
     if (!this.#dialog.open) this.#dialog.showModal();
   }
 
   #teardown() {
     this.#listeners?.abort();
     this.#listeners = null;
+    this.#renderOrder = null;
     this.#dialog.replaceChildren();
   }
 
@@ -128,6 +135,7 @@ export class SettingsPanel {
       );
     };
     renderList();
+    this.#renderOrder = renderList;
     return el('section', { attrs: { 'aria-label': 'Section order' } }, [el('h3', { text: 'Section order' }), list]);
   }
 
