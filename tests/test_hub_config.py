@@ -325,3 +325,20 @@ async def test_discovery_route_reports_disabled(tmp_path) -> None:
         await demo.add_user("viewer")
         async with demo.signed_in_client("viewer") as viewer:
             assert (await viewer.get("/api/discovery")).status_code == 403
+
+
+async def test_delete_webhook_hub_clears_post_url(tmp_path):
+    async with running_demo(tmp_path, hubs=("main",)) as demo:
+        hub = demo.hubs["main"]
+        edit = {
+            "hubId": "main", "name": hub.name, "host": hub.host, "appId": hub.app_id,
+            "token": "", "transport": "webhook",
+        }  # fmt: skip
+        assert (await demo.client.post("/api/hub-config", json=edit)).status_code == 200
+        assert (await demo.client.post("/api/hub-config/main/webhook/register")).status_code == 200
+        assert demo.sims["main"].post_url is not None
+
+        reply = await demo.client.delete("/api/hub-config/main")
+        assert reply.status_code == 200
+        assert reply.json() == {"deleted": "main", "webhookCleared": True}
+        assert demo.sims["main"].post_url is None

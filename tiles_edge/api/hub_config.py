@@ -21,8 +21,9 @@ from starlette.responses import JSONResponse, Response
 
 from tiles_edge.api.errors import json_type_name, read_json_object
 from tiles_edge.api.services import services_of
-from tiles_edge.errors import ApiError
+from tiles_edge.errors import ApiError, HubError
 from tiles_edge.hubs.hub_test import check_hub_connection, describe_failure, register_post_url
+from tiles_edge.hubs.maker_api import MakerApiClient
 from tiles_edge.hubs.model import TRANSPORTS, HubConfig
 from tiles_edge.hubs.webhook_tokens import (
     current_token,
@@ -109,11 +110,34 @@ async def save_hub_config(request: Request) -> Response:
 
 async def delete_hub_config(request: Request) -> Response:
     hub_id = _path_hub_id(request)
-    if not await _storage(request).delete_hub_config(hub_id):
+    storage = _storage(request)
+    hub = await storage.get_hub_config(hub_id)
+    if hub is None or not await storage.delete_hub_config(hub_id):
         raise ApiError(404, "hub_not_found", f"no hub with id {hub_id!r}")
     await _apply_hubs(request, "hub_removed", hub_id)
     logger.info("hub %r removed through the dashboard", hub_id)
-    return JSONResponse({"deleted": hub_id})
+    reply: dict[str, Any] = {"deleted": hub_id}
+    if hub.transport == "webhook":
+        # Left registered, the Maker API app would post every event to a dead URL for ever.
+        reply["webhookCleared"] = await _clear_webhook(hub)
+        if not reply["webhookCleared"]:
+            reply["warning"] = (
+                "the hub could not be reached to clear its webhook URL: clear the URL in the "
+                "Maker API app on the hub"
+            )
+    return JSONResponse(reply)
+
+
+async def _clear_webhook(hub: HubConfig) -> bool:
+    client = MakerApiClient(hub, timeout_s=5.0)
+    try:
+        await client.clear_post_url()
+    except HubError as err:
+        logger.warning("could not clear the webhook URL of hub %r: %s", hub.hub_id, err.message)
+        return False
+    finally:
+        await client.aclose()
+    return True
 
 
 async def reorder_hubs(request: Request) -> Response:
@@ -244,7 +268,20 @@ async def change_mesh_override(request: Request) -> Response:
         source = _device_uid(body.get("source"), "source", manager)
         if source.split(":", 1)[0] == uid.split(":", 1)[0]:
             raise ApiError(
-                400, "invalid_field", "source: a Hub Mesh twin and its source are on different hubs"
+                400,
+                "invalid_field",
+                "source: pick a device on another hub, because a Hub Mesh twin and its source "
+                "are always on different hubs",
+            )
+        twin_kind = manager.get_device(uid).kind
+        source_kind = manager.get_device(source).kind
+        if twin_kind != source_kind:
+            # Commands fail over from a source to its twin, so both must take the same ones.
+            raise ApiError(
+                400,
+                "invalid_field",
+                f"source: {uid} is a {twin_kind} tile and {source} a {source_kind} tile; merge "
+                "only two copies of the same device",
             )
         await storage.set_device_selection(None, TWIN_OVERRIDE_TYPE, uid, source)
     manager.set_twin_overrides(await load_twin_overrides(storage))
