@@ -36,6 +36,7 @@ export class SectionManager {
   #resizeObserver = null;
   #dragUid = null;
   #editBars = new Map();
+  #sectionsLoaded = false;
 
   /** `deps`: state, factory, preferences, backgrounds, units, commands, ui. */
   constructor(doc, deps) {
@@ -73,11 +74,27 @@ export class SectionManager {
     return sortByOrder(list, Array.isArray(order) ? order : [], (section) => section.id);
   }
 
+  /**
+   * Marks the custom sections as loaded from the server and re-routes a section URL, which
+   * may name a custom section that the local copy did not have.
+   */
+  sectionsLoaded() {
+    this.#sectionsLoaded = true;
+    if (ROUTE.test(this.#doc.location?.hash ?? window.location.hash)) this.route();
+  }
+
   /** Shows the section named by the URL hash, or the landing page. */
   route() {
     const match = ROUTE.exec(this.#doc.location?.hash ?? window.location.hash);
     const id = match ? match[1] : HOME;
-    this.#show(this.sections().some((section) => section.id === id) ? id : HOME);
+    const known = this.sections().some((section) => section.id === id);
+    this.#show(known ? id : HOME);
+    // An unknown section (one deleted since a kiosk saved its URL) is reported once the
+    // sections are loaded, and the URL becomes #/ so a reload shows Home without the notice.
+    if (!known && match && this.#sectionsLoaded) {
+      this.#deps.ui?.toast(`No section named "${id}" — showing Home`, 'warn');
+      window.history.replaceState(window.history.state, '', '#/');
+    }
     // A settings URL routes here as the landing page, so the nav is redrawn without a highlight.
     this.#renderNav();
   }

@@ -103,7 +103,7 @@ export class TilesApp {
     this.#stream.open();
     await Promise.all([
       this.refreshSnapshot(),
-      this.preferences.load(),
+      this.preferences.load().then(() => this.sections.sectionsLoaded()),
       this.backgrounds.load(),
       this.#loadHubs(),
       this.loadSensors(),
