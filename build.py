@@ -41,8 +41,8 @@ def target_arch(platform_tag: str | None) -> str:
 def require_shiv() -> None:
     if importlib.util.find_spec("shiv") is None:
         raise SystemExit(
-            "build.py: shiv is not installed for this Python; run it with the project's "
-            "environment (.venv/bin/python build.py) or pip install shiv"
+            f"build.py: shiv is not installed for {sys.executable}: install it with "
+            f"'{sys.executable} -m pip install shiv', then run build.py again"
         )
 
 

@@ -207,3 +207,18 @@ def test_passwd_unknown_user_before_prompt(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("TILES_USER_PASSWORD", raising=False)
     assert main(["user", "passwd", "nosuch", "--state-dir", str(tmp_path / "state")]) == 2
     assert "nosuch" in capsys.readouterr().err
+
+
+def test_passwd_without_terminal_one_line(tmp_path, capsys, monkeypatch):
+    state = str(tmp_path / "state")
+    monkeypatch.setenv("TILES_USER_PASSWORD", "first password 1")
+    assert main(["user", "add", "--admin", "root", "--state-dir", state]) == 0
+    monkeypatch.delenv("TILES_USER_PASSWORD")
+    capsys.readouterr()
+    # pytest's stdin is no terminal, as under cron or a pipe.
+    assert main(["user", "passwd", "root", "--state-dir", state]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.strip().splitlines() == [
+        "tiles-edge: no password given: set TILES_USER_PASSWORD or run the command in a terminal"
+    ]
+    assert captured.out == ""

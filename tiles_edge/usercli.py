@@ -66,6 +66,11 @@ def read_new_password(
     from_env = env.get(PASSWORD_ENV)
     if from_env:
         return from_env
+    if prompt is getpass.getpass and not sys.stdin.isatty():
+        # getpass would fall back to echoing stdin with a warning; there is nobody to type.
+        raise UserCliError(
+            f"no password given: set {PASSWORD_ENV} or run the command in a terminal"
+        )
     try:
         first = prompt("New password: ")
         second = prompt("Repeat the password: ")
