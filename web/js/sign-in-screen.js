@@ -97,7 +97,7 @@ export class SignInScreen {
       attrs: { id: 'auth-password', name: 'password', type: 'password', required: true, maxlength: 1024 },
     });
     const confirm = el('input', {
-      attrs: { id: 'auth-confirm', name: 'confirm', type: 'password', maxlength: 1024 },
+      attrs: { id: 'auth-confirm', name: 'confirm', type: 'password', autocomplete: 'new-password', maxlength: 1024 },
     });
     const confirmField = field('Repeat the password', confirm, 'auth-confirm');
     const message = el('p', { className: 'auth-message', attrs: { role: 'alert', 'aria-live': 'assertive' } });
