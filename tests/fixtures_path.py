@@ -1,6 +1,6 @@
 """Location of the fixtures: the demo home on two hubs, in the shapes hubs send.
 
-In order: the folder named by ``TILES_FIXTURES_DIR``; the upstream ``shared/fixtures``
+In order: the folder named by ``TILES_FIXTURES_DIR``; the upstream fixtures
 folder next to the repository, when present; the copy in ``tests/fixtures``, so a lone
 clone of the repository runs its tests too.
 """
