@@ -1,6 +1,6 @@
 """Build the single-file release: ``dist/tiles-edge-<version>-<arch>-cp3XX.pyz``.
 
-The zipapp holds the package, its dependencies for this machine's platform, the dashboard's
+The zipapp contains the package, its dependencies for this machine's platform, the dashboard's
 ``web/`` folder (as ``tiles_edge/_web``) and the demo catalogs. It runs with any CPython of
 the same minor version: ``python3 tiles-edge-….pyz demo``.
 

@@ -1,6 +1,6 @@
 """Ship the dashboard's ``web/`` folder inside the package as ``tiles_edge/_web``.
 
-The project metadata is in pyproject.toml; this hook exists because setuptools package data
+The project metadata is in pyproject.toml. This hook exists because setuptools package data
 can only name files under a package folder, and ``web/`` sits at the repository root. An
 editable install serves ``web/`` from the checkout instead (``tiles_edge.webroot``).
 """

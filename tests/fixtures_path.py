@@ -1,8 +1,8 @@
 """Location of the fixtures: the demo home on two hubs, in the shapes hubs send.
 
-In order: the folder named by ``TILES_FIXTURES_DIR``; the upstream fixtures
-folder next to the repository, when present; the copy in ``tests/fixtures``, so a lone
-clone of the repository runs its tests too.
+The first that exists wins: the folder named by ``TILES_FIXTURES_DIR``, the upstream
+fixtures folder next to the repository, then the copy in ``tests/fixtures``. The copy lets a
+lone clone of the repository run its tests too.
 """
 
 from __future__ import annotations

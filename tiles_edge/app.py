@@ -234,7 +234,7 @@ def _open_storage(settings: Settings) -> Any:
 
 
 async def _start_discovery(services: Services) -> Any:
-    """Start mDNS browsing and advertising in the background; start-up never waits on it."""
+    """Start mDNS browsing and advertising as a background task, without waiting on the network."""
     from tiles_edge.discovery.service import Discovery
 
     # The instance id names this appliance in its mDNS host name and TXT record, so it must

@@ -267,7 +267,7 @@ def _dispatch(args: argparse.Namespace) -> int:
                 )
             )
         finally:
-            # A state directory the demo made up holds nothing worth keeping, but a secret key.
+            # A temporary state directory contains only demo data and a secret key.
             if state_dir is not None:
                 shutil.rmtree(state_dir, ignore_errors=True)
         return 0

@@ -12,7 +12,7 @@ class TilesError(Exception):
 
 
 class ApiError(TilesError):
-    """An error answered to an HTTP client as ``{"error": {"code", "message"}}``."""
+    """An error returned to an HTTP client as ``{"error": {"code", "message"}}``."""
 
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
@@ -37,7 +37,7 @@ class HubAuthError(HubError):
 
 
 class HubNotFoundError(HubError):
-    """The hub answered 404: the Maker API app id or the host is wrong."""
+    """The hub replied 404: the Maker API app id or the host is wrong."""
 
     code = "hub_app_not_found"
 
@@ -51,7 +51,7 @@ class HubTimeoutError(HubUnreachableError):
 
 
 class HubReplyError(HubError):
-    """The hub answered, but with an error status, a non-JSON body or an ``error`` key."""
+    """The hub replied with an error status, a non-JSON body or an ``error`` key."""
 
     code = "hub_reply_error"
 

@@ -1,10 +1,10 @@
 """``tiles-edge user …`` and ``tiles-edge token …``: accounts stored in the database.
 
-These commands work on the database directly, also while the server runs: the server looks
+These commands work on the database directly, also while the server runs. The server looks
 sessions and tokens up in the database on every request, so a password change, a disabled
 or deleted user, or a revoked token takes effect at the next request. ``user unlock``
-leaves a marker that the server reads at that user's next throttled sign-in. An event
-stream that is already open re-checks its credentials at every heartbeat, so it ends within
+leaves a marker that the server reads at that user's next throttled sign-in. An open event
+stream re-checks its credentials once per heartbeat period, so it ends within
 ``sse_heartbeat_s`` of these commands.
 """
 
@@ -53,7 +53,7 @@ async def _open(settings: Settings) -> Any:
 
 
 def make_hasher(settings: Settings) -> PasswordHasher:
-    """The production hasher (bcrypt cost 12) with the configured minimum length."""
+    """Build the production hasher (bcrypt cost 12) with the configured minimum length."""
     return PasswordHasher(min_length=settings.password_min_length)
 
 
@@ -67,7 +67,7 @@ def read_new_password(
     if from_env:
         return from_env
     if prompt is getpass.getpass and not sys.stdin.isatty():
-        # getpass would fall back to echoing stdin with a warning; there is nobody to type.
+        # Without a terminal, getpass falls back to reading stdin with an echo warning.
         raise UserCliError(
             f"no password given: set {PASSWORD_ENV} or run the command in a terminal"
         )
@@ -180,17 +180,21 @@ async def change_password(
     return 0
 
 
+def _last_admin_error(user: UserRecord) -> UserCliError:
+    return UserCliError(
+        f"'{user.username}' is the last active admin: make another user an admin first"
+    )
+
+
 async def disable_user(settings: Settings, username: str) -> int:
-    """Mark the user inactive and end their sessions; the last active admin stays."""
+    """Mark the user inactive and end their sessions, unless it is the last active admin."""
     storage = await _open(settings)
     try:
         user = await _user(storage, username)
         try:
             await storage.update_user(user.id, active=False, keep_active_admin=True)
         except StorageConflictError as err:
-            raise UserCliError(
-                f"'{user.username}' is the last active admin: make another user an admin first"
-            ) from err
+            raise _last_admin_error(user) from err
         ended = await storage.delete_user_sessions(user.id)
     finally:
         await storage.close()
@@ -199,16 +203,14 @@ async def disable_user(settings: Settings, username: str) -> int:
 
 
 async def delete_user(settings: Settings, username: str) -> int:
-    """Delete the user with their sessions, tokens and preferences; the last admin stays."""
+    """Delete the user with their sessions, tokens and preferences, unless the last admin."""
     storage = await _open(settings)
     try:
         user = await _user(storage, username)
         try:
             await storage.delete_user(user.id, keep_active_admin=True)
         except StorageConflictError as err:
-            raise UserCliError(
-                f"'{user.username}' is the last active admin: make another user an admin first"
-            ) from err
+            raise _last_admin_error(user) from err
     finally:
         await storage.close()
     _out(f"deleted '{user.username}' with their sessions, tokens and preferences")
@@ -274,7 +276,7 @@ async def list_tokens(settings: Settings, username: str | None = None) -> int:
 
 
 async def revoke_token(settings: Settings, token_id: int) -> int:
-    """Revoke the token with this id, whoever owns it."""
+    """Revoke the token with this id, for any owner."""
     storage = await _open(settings)
     try:
         users: list[UserRecord] = await storage.list_users()

@@ -100,8 +100,8 @@ async def event_stream(request: Request) -> Any:
 def _credential_check(request: Request, user_id: int) -> Callable[[], Awaitable[bool]]:
     """Build the check a stream runs at every heartbeat.
 
-    Logout and admin actions in this process close streams at once through the bus; this
-    catches the rest: a password changed or a user disabled from the CLI, an idle or
+    Logout and admin actions in this process close streams at once through the bus. This
+    check catches the rest: a password changed or a user disabled from the CLI, an idle or
     absolute session limit reached, a trusted network left, a token revoked.
     """
     auth = getattr(request.app.state, "auth", None)

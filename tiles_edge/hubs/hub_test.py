@@ -340,7 +340,7 @@ async def register_post_url(hub: HubConfig, url: str) -> FetchResult:
 
 
 def describe_failure(fetch: FetchResult, hub: HubConfig) -> str | None:
-    """Say why a Maker API call to ``hub`` failed, or ``None`` when it answered 2xx."""
+    """Return why a Maker API call to ``hub`` failed, or ``None`` when it returned 2xx."""
     if fetch.failure == "timeout":
         return f"hub '{hub.hub_id}' did not answer within {FETCH_TIMEOUT_S:g} s"
     if fetch.failure == "unreachable":

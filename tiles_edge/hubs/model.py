@@ -31,7 +31,7 @@ Kind = Literal[
 
 HealthState = Literal["online", "degraded", "offline"]
 
-# Where an event entered the product: the eventsocket, the webhook, a snapshot diff after a
+# The entry point of an event: the eventsocket, the webhook, a snapshot diff after a
 # resync, a poll, or the reply to our own command.
 EventSource = Literal["eventsocket", "webhook", "snapshot", "poll", "command"]
 

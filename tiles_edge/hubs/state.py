@@ -182,10 +182,10 @@ class DeviceState:
         return unit_for(event.name, None, self.temperature_scale)
 
     def _is_duplicate(self, event: HubEvent, device: Device) -> bool:
-        """Tell a repeated frame from a real change.
+        """Return whether ``event`` repeats a frame rather than reporting a change.
 
-        A frame is a duplicate when the same frame came within the window AND the attribute
-        still holds its value: on, off, on within the window are three real changes.
+        A frame is a duplicate when the same frame came within the window and the attribute
+        still has that value. So on, off, on within the window are three real changes.
         """
         if event.name in BUTTON_EVENTS or self._dedupe_window_s <= 0:
             return False
